@@ -1,0 +1,213 @@
+"""Every error deescalate raises on purpose.
+
+All of them derive from :class:`DeescalateError`, so a caller can catch one
+class. Each subclass carries the data it is about as attributes and builds its
+message from them, so a program can act on ``err.entry_id`` while a person
+reads ``str(err)``. This module imports nothing else from the package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import PurePath
+
+__all__ = [
+    "CatalogueError",
+    "CatalogueSyntaxError",
+    "DeescalateError",
+    "DuplicateEntryError",
+    "InvalidLocaleError",
+    "InvalidValueError",
+    "MissingValueError",
+    "NoContentError",
+    "PoFileError",
+    "StateError",
+    "TemplateError",
+    "UnexpectedValueError",
+    "UnknownEntryError",
+    "UnknownStageError",
+    "UnknownSituationError",
+    "ValueTooLongError",
+]
+
+
+def _choices(values: Iterable[str]) -> str:
+    return ", ".join(sorted(values))
+
+
+def _where(path: str | PurePath | None, line: int | None) -> str:
+    if path is None:
+        return ""
+    return f"{path}:{line}" if line is not None else str(path)
+
+
+class DeescalateError(Exception):
+    """Base class of every error raised by deescalate."""
+
+
+# --- bad arguments from a caller -------------------------------------------------
+
+
+class UnknownStageError(DeescalateError, ValueError):
+    """A stage name that is not one of the seven stages."""
+
+    def __init__(self, stage: object, valid: Iterable[str]) -> None:
+        self.stage = stage
+        self.valid = tuple(valid)
+        super().__init__(f"unknown stage {stage!r}; valid stages: {', '.join(self.valid)}")
+
+
+class UnknownSituationError(DeescalateError, ValueError):
+    """A situation id that the loaded catalogues do not define."""
+
+    def __init__(self, situation: object, valid: Iterable[str]) -> None:
+        self.situation = situation
+        self.valid = tuple(sorted(valid))
+        super().__init__(
+            f"unknown situation {situation!r}; valid situations: {_choices(self.valid)}"
+        )
+
+
+class UnknownEntryError(DeescalateError, ValueError):
+    """An entry id that the loaded catalogues do not define (or not for this stage)."""
+
+    def __init__(self, entry_id: str, reason: str = "no such entry") -> None:
+        self.entry_id = entry_id
+        self.reason = reason
+        super().__init__(f"entry {entry_id!r}: {reason}")
+
+
+class InvalidLocaleError(DeescalateError, ValueError):
+    """Input that cannot be a locale tag at all (a well-formed unshipped tag is no error)."""
+
+    def __init__(self, tag: object, reason: str) -> None:
+        self.tag = tag
+        self.reason = reason
+        super().__init__(f"invalid locale tag {tag!r}: {reason}")
+
+
+class NoContentError(DeescalateError, LookupError):
+    """Nothing in the catalogues fits the request (for example a channel filter)."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(what)
+
+
+# --- placeholder values ----------------------------------------------------------
+
+
+class MissingValueError(DeescalateError, KeyError):
+    """A required placeholder was given no value."""
+
+    def __init__(self, entry_id: str, names: Iterable[str]) -> None:
+        self.entry_id = entry_id
+        self.names = tuple(sorted(names))
+        plural = "s" if len(self.names) > 1 else ""
+        super().__init__(
+            f"entry {entry_id!r} needs a value for placeholder{plural} "
+            + ", ".join(f"{{{n}}}" for n in self.names)
+        )
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0])
+
+
+class UnexpectedValueError(DeescalateError, ValueError):
+    """A value was given for a placeholder that the entry does not declare."""
+
+    def __init__(self, where: str, names: Iterable[str], accepted: Iterable[str]) -> None:
+        self.where = where
+        self.names = tuple(sorted(names))
+        self.accepted = tuple(sorted(accepted))
+        accepted_text = _choices(self.accepted) if self.accepted else "no values"
+        super().__init__(
+            f"{where}: unexpected value{'s' if len(self.names) > 1 else ''} "
+            f"{', '.join(self.names)}; it accepts {accepted_text}"
+        )
+
+
+class InvalidValueError(DeescalateError, ValueError):
+    """A value that does not fit its placeholder's declared type."""
+
+    def __init__(self, name: str, expected: str, value: object) -> None:
+        self.name = name
+        self.expected = expected
+        self.value = value
+        shown = repr(value)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        super().__init__(f"value for {{{name}}} must be {expected}, got {shown}")
+
+
+class ValueTooLongError(DeescalateError, ValueError):
+    """A value or a rendered text over the length limit."""
+
+    def __init__(self, what: str, length: int, limit: int) -> None:
+        self.what = what
+        self.length = length
+        self.limit = limit
+        super().__init__(f"{what} is {length} characters long; the limit is {limit}")
+
+
+# --- catalogue files -------------------------------------------------------------
+
+
+class CatalogueError(DeescalateError):
+    """A catalogue file (shipped or overlay) that is not valid.
+
+    ``path``, ``entry_id``, ``field`` and ``line`` say where; any of them may be
+    ``None`` when it does not apply. ``line`` counts from 1.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        path: str | PurePath | None = None,
+        entry_id: str | None = None,
+        field: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.problem = problem
+        self.path = str(path) if path is not None else None
+        self.entry_id = entry_id
+        self.field = field
+        self.line = line
+        parts = [p for p in (_where(path, line),) if p]
+        if entry_id is not None:
+            parts.append(f"entry {entry_id!r}")
+        if field is not None:
+            parts.append(f"field {field!r}")
+        prefix = ", ".join(parts)
+        super().__init__(f"{prefix}: {problem}" if prefix else problem)
+
+
+class CatalogueSyntaxError(CatalogueError):
+    """A catalogue file that is not valid TOML."""
+
+
+class DuplicateEntryError(CatalogueError):
+    """An entry or situation id defined twice."""
+
+
+class TemplateError(CatalogueError):
+    """A template with a placeholder that is not a plain declared ``{name}``."""
+
+
+# --- other inputs ----------------------------------------------------------------
+
+
+class StateError(DeescalateError, ValueError):
+    """Saved conversation state that cannot be resumed with these catalogues."""
+
+
+class PoFileError(DeescalateError):
+    """A PO file that cannot be imported; ``line`` counts from 1."""
+
+    def __init__(self, problem: str, *, path: str | PurePath | None, line: int | None) -> None:
+        self.problem = problem
+        self.path = str(path) if path is not None else None
+        self.line = line
+        where = _where(path, line)
+        super().__init__(f"{where}: {problem}" if where else problem)

@@ -1,0 +1,231 @@
+"""The vocabulary of deescalate: enums and the frozen result models.
+
+No I/O happens here. Functions elsewhere accept an enum member or its string
+value and normalise once, at the edge, with the ``coerce`` helpers below.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .errors import UnknownStageError
+
+__all__ = [
+    "Channel",
+    "Fallback",
+    "FallbackKind",
+    "Flag",
+    "Gloss",
+    "Kind",
+    "Phrase",
+    "Playbook",
+    "PlaybookStage",
+    "PlaceholderType",
+    "Register",
+    "SituationInfo",
+    "Stage",
+    "Tip",
+]
+
+
+class Stage(StrEnum):
+    """The seven stages of a de-escalation, in the order they happen."""
+
+    CALM = "calm"
+    LISTEN = "listen"
+    RESTATE = "restate"
+    APOLOGISE = "apologise"
+    RESOLVE = "resolve"
+    CLOSE = "close"
+    COOL_DOWN = "cool-down"
+
+    @classmethod
+    def coerce(cls, value: Stage | str) -> Stage:
+        """Return the stage for an enum member or its string value.
+
+        >>> Stage.coerce("cool-down")
+        <Stage.COOL_DOWN: 'cool-down'>
+        """
+        try:
+            return cls(value)
+        except ValueError:
+            raise UnknownStageError(value, [s.value for s in cls]) from None
+
+
+class Register(StrEnum):
+    """How the customer is addressed.
+
+    ``neutral`` is the only register of a language that makes no formal/informal
+    distinction (English); ``formal`` and ``informal`` are the two forms of "you"
+    in languages that have them (af u/jy, da De/du, ro dumneavoastră/tu,
+    ko 하십시오체/해요체, zh 您/你).
+    """
+
+    NEUTRAL = "neutral"
+    FORMAL = "formal"
+    INFORMAL = "informal"
+
+
+class Channel(StrEnum):
+    """Where the contact happens."""
+
+    PHONE = "phone"
+    CHAT = "chat"
+    EMAIL = "email"
+
+
+class Kind(StrEnum):
+    """Who an entry is for: a phrase is said to the customer, a tip advises the agent."""
+
+    PHRASE = "phrase"
+    TIP = "tip"
+
+
+class Flag(StrEnum):
+    """Guardrails an entry carries; the picker and the checks honour them."""
+
+    VERBATIM = "verbatim"
+    """Safety or legal wording: fixed, reviewed, never rotated into other wording."""
+    NO_PROMISE = "no-promise"
+    """The text must not promise an outcome the agent cannot guarantee."""
+    NO_LIABILITY_ADMISSION = "no-liability-admission"
+    """The text must not admit fault or legal liability."""
+
+
+class PlaceholderType(StrEnum):
+    """The declared type of a ``{name}`` placeholder, which decides its formatting."""
+
+    TEXT = "text"
+    NUMBER = "number"
+    MONEY = "money"
+    DATE = "date"
+    LIST = "list"
+
+
+class FallbackKind(StrEnum):
+    """What a result fell back on."""
+
+    LOCALE = "locale"
+    SITUATION = "situation"
+    REGISTER = "register"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Fallback(_Frozen):
+    """One step where the result differs from what was asked, and why."""
+
+    kind: FallbackKind = Field(description="What fell back: locale, situation or register.")
+    requested: str = Field(description="What the caller asked for.")
+    used: str = Field(description="What the result actually uses.")
+    reason: str = Field(description="Why, in one English sentence.")
+
+
+class Gloss(_Frozen):
+    """The same entry in a second locale, for an agent who reads it better."""
+
+    locale: str = Field(description="The locale of the gloss text.")
+    text: str = Field(description="The gloss text.")
+
+
+class Phrase(_Frozen):
+    """A line to say or type to the customer, with how it was chosen."""
+
+    text: str = Field(description="The rendered text, ready to say or send.")
+    id: str = Field(description="The entry id, the same in every locale.")
+    variant: int = Field(description="Which variant of the entry, counted from 0.")
+    stage: Stage = Field(description="The stage the entry belongs to.")
+    situation: str = Field(description="The situation whose entry was used.")
+    locale: str = Field(description="The catalogue locale actually used, e.g. 'da'.")
+    register_: Register = Field(
+        alias="register",
+        description="The register actually used.",
+    )
+    channels: tuple[Channel, ...] = Field(description="Channels the entry suits.")
+    flags: tuple[Flag, ...] = Field(default=(), description="Guardrail flags.")
+    fallback: tuple[Fallback, ...] = Field(
+        default=(), description="What was not as requested, and why; empty when nothing was."
+    )
+    warnings: tuple[str, ...] = Field(
+        default=(), description="Data gaps that were worked around."
+    )
+    gloss: Gloss | None = Field(default=None, description="The entry in the gloss locale.")
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True
+    )
+
+    @property
+    def register(self) -> Register:  # type: ignore[override]
+        """The register actually used (the field is stored as ``register_``)."""
+        return self.register_
+
+    @property
+    def verbatim(self) -> bool:
+        """Whether the wording is fixed (safety or legal) and must not be rephrased."""
+        return Flag.VERBATIM in self.flags
+
+
+class Tip(_Frozen):
+    """Advice to the agent for one stage."""
+
+    text: str = Field(description="The advice, in the requested locale.")
+    id: str = Field(description="The entry id, the same in every locale.")
+    stage: Stage = Field(description="The stage the advice is for.")
+    situation: str = Field(description="The situation whose entry this is.")
+    locale: str = Field(description="The catalogue locale actually used.")
+    fallback: tuple[Fallback, ...] = Field(default=(), description="What fell back, and why.")
+    warnings: tuple[str, ...] = Field(default=(), description="Data gaps worked around.")
+    gloss: Gloss | None = Field(default=None, description="The tip in the gloss locale.")
+
+
+class PlaybookStage(_Frozen):
+    """Everything for one stage of a playbook."""
+
+    stage: Stage = Field(description="The stage.")
+    label: str = Field(description="The stage's name in the playbook's locale.")
+    phrases: tuple[Phrase, ...] = Field(description="One line per entry that fits.")
+    tips: tuple[Tip, ...] = Field(description="Advice for the agent at this stage.")
+
+
+class Playbook(_Frozen):
+    """Every stage of a contact, in order, for one situation and locale."""
+
+    situation: str = Field(description="The situation requested.")
+    title: str = Field(description="The situation's name in the playbook's locale.")
+    locale: str = Field(description="The catalogue locale actually used.")
+    register_: Register = Field(alias="register", description="The register used.")
+    channel: Channel | None = Field(default=None, description="The channel filter, if any.")
+    stages: tuple[PlaybookStage, ...] = Field(description="The seven stages, in order.")
+    fallback: tuple[Fallback, ...] = Field(default=(), description="What fell back, and why.")
+    warnings: tuple[str, ...] = Field(default=(), description="Data gaps worked around.")
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True
+    )
+
+    @property
+    def register(self) -> Register:  # type: ignore[override]
+        """The register actually used (the field is stored as ``register_``)."""
+        return self.register_
+
+
+class SituationInfo(_Frozen):
+    """A situation of the taxonomy."""
+
+    id: str = Field(description="The situation id, e.g. 'late-delivery'.")
+    parent: str | None = Field(description="The situation it refines; None for 'general'.")
+    description: str = Field(description="One line, in English.")
+    inherits: bool = Field(
+        description="Whether stages it has no content for use its parent's content."
+    )
+    ladder: tuple[str, ...] = Field(
+        default=(), description="Entry ids of its escalation ladder, in order."
+    )
+
+
