@@ -23,6 +23,7 @@ __all__ = [
     "PoFileError",
     "StateError",
     "TemplateError",
+    "TooManyItemsError",
     "UnexpectedValueError",
     "UnknownEntryError",
     "UnknownStageError",
@@ -148,6 +149,14 @@ class ValueTooLongError(DeescalateError, ValueError):
         self.length = length
         self.limit = limit
         super().__init__(f"{what} is {length} characters long; the limit is {limit}")
+
+
+class TooManyItemsError(ValueTooLongError):
+    """A list value with more items than the limit; ``length`` is the item count."""
+
+    def __init__(self, what: str, length: int, limit: int) -> None:
+        super().__init__(what, length, limit)
+        self.args = (f"{what} has {length} items; the limit is {limit}",)
 
 
 # --- catalogue files -------------------------------------------------------------
