@@ -17,6 +17,7 @@ __all__ = [
     "DeescalateError",
     "DuplicateEntryError",
     "InvalidLocaleError",
+    "InvalidOptionError",
     "InvalidValueError",
     "MissingValueError",
     "NoContentError",
@@ -26,8 +27,8 @@ __all__ = [
     "TooManyItemsError",
     "UnexpectedValueError",
     "UnknownEntryError",
-    "UnknownStageError",
     "UnknownSituationError",
+    "UnknownStageError",
     "ValueTooLongError",
 ]
 
@@ -76,6 +77,16 @@ class UnknownEntryError(DeescalateError, ValueError):
         self.entry_id = entry_id
         self.reason = reason
         super().__init__(f"entry {entry_id!r}: {reason}")
+
+
+class InvalidOptionError(DeescalateError, ValueError):
+    """An option (register, channel, seed, ...) with a value it cannot take."""
+
+    def __init__(self, option: str, value: object, valid: Iterable[str]) -> None:
+        self.option = option
+        self.value = value
+        self.valid = tuple(valid)
+        super().__init__(f"invalid {option} {value!r}; valid: {', '.join(self.valid)}")
 
 
 class InvalidLocaleError(DeescalateError, ValueError):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import UnknownStageError
@@ -21,9 +20,9 @@ __all__ = [
     "Gloss",
     "Kind",
     "Phrase",
+    "PlaceholderType",
     "Playbook",
     "PlaybookStage",
-    "PlaceholderType",
     "Register",
     "SituationInfo",
     "Stage",
@@ -151,9 +150,7 @@ class Phrase(_Frozen):
     fallback: tuple[Fallback, ...] = Field(
         default=(), description="What was not as requested, and why; empty when nothing was."
     )
-    warnings: tuple[str, ...] = Field(
-        default=(), description="Data gaps that were worked around."
-    )
+    warnings: tuple[str, ...] = Field(default=(), description="Data gaps that were worked around.")
     gloss: Gloss | None = Field(default=None, description="The entry in the gloss locale.")
 
     model_config = ConfigDict(
@@ -161,7 +158,7 @@ class Phrase(_Frozen):
     )
 
     @property
-    def register(self) -> Register:  # type: ignore[override]
+    def register(self) -> Register:
         """The register actually used (the field is stored as ``register_``)."""
         return self.register_
 
@@ -210,7 +207,7 @@ class Playbook(_Frozen):
     )
 
     @property
-    def register(self) -> Register:  # type: ignore[override]
+    def register(self) -> Register:
         """The register actually used (the field is stored as ``register_``)."""
         return self.register_
 
@@ -227,5 +224,3 @@ class SituationInfo(_Frozen):
     ladder: tuple[str, ...] = Field(
         default=(), description="Entry ids of its escalation ladder, in order."
     )
-
-

@@ -1,0 +1,94 @@
+"""deescalate: what to say to an upset customer, in their own language.
+
+Seven stages (calm, listen, restate, apologise, resolve, close, cool-down),
+localized catalogues of phrases (said to the customer) and tips (advice to the
+agent), and a picker that returns the right words for a stage, a situation and
+a locale::
+
+    >>> import deescalate as de
+    >>> book = de.Phrasebook.default()
+    >>> book.pick(de.Stage.APOLOGISE, situation="late-delivery", locale="en", seed=3).id
+    'apologise.late-delivery.delay'
+
+Importing the package loads no catalogue: each locale is read and validated
+the first time it is used.
+"""
+
+from ._version import __version__
+from .errors import (
+    CatalogueError,
+    CatalogueSyntaxError,
+    DeescalateError,
+    DuplicateEntryError,
+    InvalidLocaleError,
+    InvalidOptionError,
+    InvalidValueError,
+    MissingValueError,
+    NoContentError,
+    PoFileError,
+    StateError,
+    TemplateError,
+    UnexpectedValueError,
+    UnknownEntryError,
+    UnknownSituationError,
+    UnknownStageError,
+    ValueTooLongError,
+)
+from .models import (
+    Channel,
+    Fallback,
+    FallbackKind,
+    Flag,
+    Gloss,
+    Kind,
+    Phrase,
+    PlaceholderType,
+    Playbook,
+    PlaybookStage,
+    Register,
+    SituationInfo,
+    Stage,
+    Tip,
+)
+from .picker import Phrasebook, pick, playbook, tips
+from .render import Money
+
+__all__ = [
+    "CatalogueError",
+    "CatalogueSyntaxError",
+    "Channel",
+    "DeescalateError",
+    "DuplicateEntryError",
+    "Fallback",
+    "FallbackKind",
+    "Flag",
+    "Gloss",
+    "InvalidLocaleError",
+    "InvalidOptionError",
+    "InvalidValueError",
+    "Kind",
+    "MissingValueError",
+    "Money",
+    "NoContentError",
+    "Phrase",
+    "Phrasebook",
+    "PlaceholderType",
+    "Playbook",
+    "PlaybookStage",
+    "PoFileError",
+    "Register",
+    "SituationInfo",
+    "Stage",
+    "StateError",
+    "TemplateError",
+    "Tip",
+    "UnexpectedValueError",
+    "UnknownEntryError",
+    "UnknownSituationError",
+    "UnknownStageError",
+    "ValueTooLongError",
+    "__version__",
+    "pick",
+    "playbook",
+    "tips",
+]

@@ -1,0 +1,694 @@
+"""Reading and validating catalogue files.
+
+This is the only module that opens catalogue files. A catalogue directory holds
+the locale-neutral ``entries.toml`` (ids and their metadata, written once) and
+one TOML file per locale (texts only), named by its Babel identifier
+(``da.toml``, ``zh_Hans.toml``). Files are validated into frozen structures
+whose templates are compiled once, here; anything wrong raises a
+:class:`~deescalate.errors.CatalogueError` that names the file, the entry id,
+the field and, where it can be found, the line.
+
+Only names discovered by listing a directory are ever opened: no path is built
+from a caller's locale tag.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import (
+    CatalogueError,
+    CatalogueSyntaxError,
+    DuplicateEntryError,
+    InvalidLocaleError,
+    TemplateError,
+)
+from .i18n import parse_tag, plural_categories
+from .models import Channel, Flag, Kind, PlaceholderType, Register, Stage
+from .render import Placeholder, Template, compile_template
+
+__all__ = [
+    "NEUTRAL_FILE",
+    "SOURCE_LOCALE",
+    "CatalogueDir",
+    "EntryDef",
+    "GlossaryTerm",
+    "LocaleData",
+    "Neutral",
+    "SituationDef",
+    "Variant",
+    "discover_locales",
+    "load_locale",
+    "load_neutral",
+    "read_toml",
+    "shipped_catalogue",
+]
+
+NEUTRAL_FILE = "entries.toml"
+"""The name of the locale-neutral file in a catalogue directory."""
+
+SOURCE_LOCALE = "en"
+"""The locale every catalogue is written from, and the last fallback."""
+
+LABEL_KEYS = frozenset([*(s.value for s in Stage), "phrases", "tips"])
+"""The keys of a locale file's ``[labels]`` table."""
+
+_ENTRY_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+")
+_SITUATION_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)|\(at end of document\)")
+_TOML_TWICE = re.compile(r"Cannot (?:declare|overwrite)")
+
+
+class CatalogueDir(Protocol):
+    """A directory of catalogue files: a :class:`pathlib.Path` or a package resource."""
+
+    @property
+    def name(self) -> str: ...
+
+    def iterdir(self) -> Iterator[CatalogueDir]: ...
+
+    def joinpath(self, *descendants: str) -> CatalogueDir: ...
+
+    def read_bytes(self) -> bytes: ...
+
+    def is_file(self) -> bool: ...
+
+
+def shipped_catalogue() -> CatalogueDir:
+    """The catalogue directory shipped inside the package (works from a wheel or a zip)."""
+    import sys
+
+    if sys.version_info >= (3, 12):
+        from importlib.resources import files
+    else:  # pragma: no cover - exercised on 3.11 only
+        from importlib_resources import files
+    directory: CatalogueDir = files("deescalate").joinpath("locales")
+    return directory
+
+
+def _display_path(item: CatalogueDir) -> str:
+    return str(item) if isinstance(item, Path) else f"deescalate/locales/{item.name}"
+
+
+def discover_locales(directory: CatalogueDir) -> dict[str, CatalogueDir]:
+    """Map each locale file in ``directory`` to its locale id (the file's stem).
+
+    A file whose stem is not a locale identifier in Babel's spelling
+    (``da``, ``zh_Hans``) is a :class:`CatalogueError`.
+    """
+    found: dict[str, CatalogueDir] = {}
+    for item in directory.iterdir():
+        name = item.name
+        if not name.endswith(".toml") or name == NEUTRAL_FILE or not item.is_file():
+            continue
+        stem = name[: -len(".toml")]
+        try:
+            normalised = parse_tag(stem)
+        except InvalidLocaleError as err:
+            raise CatalogueError(
+                f"the file name is not a locale identifier: {err.reason}",
+                path=_display_path(item),
+            ) from None
+        if normalised != stem:
+            raise CatalogueError(
+                f"name the file {normalised}.toml (Babel's spelling of the locale)",
+                path=_display_path(item),
+            )
+        found[stem] = item
+    return dict(sorted(found.items()))
+
+
+# --- TOML and error locations ------------------------------------------------------
+
+
+def read_toml(item: CatalogueDir, path: str | None = None) -> tuple[dict[str, Any], str]:
+    """Parse one TOML file; return its data and its text (for locating errors).
+
+    Raises :class:`CatalogueSyntaxError` (or :class:`DuplicateEntryError` for a
+    key defined twice) with the file and line.
+    """
+    shown = path or _display_path(item)
+    raw = item.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        bad_line = raw[: err.start].count(b"\n") + 1
+        raise CatalogueSyntaxError(
+            "the file is not valid UTF-8", path=shown, line=bad_line
+        ) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        message = str(err)
+        match = _TOML_POSITION.search(message)
+        line: int | None = None
+        if match:
+            line = int(match.group(1)) if match.group(1) else text.count("\n") + 1
+            message = message[: match.start()].rstrip()
+        kind = DuplicateEntryError if _TOML_TWICE.match(message) else CatalogueSyntaxError
+        raise kind(f"invalid TOML: {message}", path=shown, line=line) from None
+    return data, text
+
+
+def find_line(
+    text: str, table: str, key: str | None = None, field: str | None = None
+) -> int | None:
+    """Find the line (from 1) of ``[table."key"]`` and then of ``field =`` inside it."""
+    lines = text.splitlines()
+    if key is None:
+        header = re.compile(rf"\s*\[{re.escape(table)}\]\s*(#.*)?$")
+    else:
+        quoted = re.escape(key)
+        header = re.compile(rf"\s*\[{re.escape(table)}\.(\"{quoted}\"|'{quoted}'|{quoted})\]")
+    start = next((i for i, line in enumerate(lines) if header.match(line)), None)
+    if start is None:
+        if key is not None:
+            # An inline form such as `key = { ... }` inside [table].
+            inline = re.compile(rf"\s*(\"{re.escape(key)}\"|{re.escape(key)})\s*=")
+            hit = next((i for i, line in enumerate(lines) if inline.match(line)), None)
+            return hit + 1 if hit is not None else None
+        return None
+    if field is None:
+        return start + 1
+    assignment = re.compile(rf"\s*(\"{re.escape(field)}\"|{re.escape(field)})\s*[.=]")
+    for offset, line in enumerate(lines[start + 1 :], start=start + 1):
+        if line.lstrip().startswith("["):
+            break
+        if assignment.match(line):
+            return offset + 1
+    return start + 1
+
+
+def _validation_error(err: ValidationError, *, path: str, text: str) -> CatalogueError:
+    """Turn pydantic's first error into a CatalogueError naming file, entry, field, line."""
+    errors = err.errors(include_url=False)
+    first = errors[0]
+    loc = [str(part) for part in first["loc"]]
+    entry_id: str | None = None
+    field_name: str | None = ".".join(loc) or None
+    line: int | None = None
+    if len(loc) >= 2 and loc[0] in ("entries", "situations"):
+        # Keyed tables: [entries."id"] or [situations.id].
+        line = find_line(text, loc[0], loc[1], loc[2] if len(loc) > 2 else None)
+        if loc[0] == "entries":
+            entry_id = loc[1]
+            field_name = ".".join(loc[2:]) or None
+    elif loc:
+        line = find_line(text, loc[0], None, loc[1] if len(loc) > 1 else None)
+    problem = first["msg"]
+    if first["type"] == "extra_forbidden":
+        problem = "unknown key (not part of the catalogue format)"
+    elif first["type"] == "missing":
+        problem = "required key is missing"
+    if len(errors) > 1:
+        problem += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return CatalogueError(problem, path=path, entry_id=entry_id, field=field_name, line=line)
+
+
+# --- the raw file shapes (validated by pydantic) -------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _PlaceholderSpec(_Strict):
+    type: PlaceholderType = Field(description="How values are formatted.")
+    optional: bool = Field(default=False, description="Whether variants may do without it.")
+    style: str = Field(default="and", description="For lists: 'and' or 'or'.")
+    description: str = Field(default="", description="What the value is, for translators.")
+
+
+class _EntrySpec(_Strict):
+    kind: Kind
+    stage: Stage
+    situations: tuple[str, ...] = ("general",)
+    channels: tuple[Channel, ...] = tuple(Channel)
+    flags: tuple[Flag, ...] = ()
+    placeholders: dict[str, _PlaceholderSpec] = {}
+    plural: str | None = None
+    notes: str
+
+
+class _SituationSpec(_Strict):
+    description: str
+    parent: str | None = None
+    inherits: bool = True
+    ladder: tuple[str, ...] = ()
+
+
+class _NeutralFile(_Strict):
+    schema_version: int = Field(alias="schema")
+    situations: dict[str, _SituationSpec] = {}
+    entries: dict[str, _EntrySpec] = {}
+
+
+_Variant = str | dict[str, str]
+
+
+class _LocaleEntrySpec(_Strict):
+    text: list[_Variant] | None = None
+    formal: list[_Variant] | None = None
+    informal: list[_Variant] | None = None
+    source: str | None = Field(
+        default=None, description="Fingerprint of the English text it was translated from."
+    )
+
+
+class _LocaleMeta(_Strict):
+    id: str
+    registers: tuple[Register, ...]
+    default_register: Register
+
+
+class _Checks(_Strict):
+    script: str
+    quotes: tuple[str, ...] = ()
+    never_say: tuple[str, ...] = ()
+
+
+class _GlossarySpec(_Strict):
+    use: str
+    avoid: tuple[str, ...] = ()
+
+
+class _LocaleFile(_Strict):
+    locale: _LocaleMeta
+    checks: _Checks
+    labels: dict[str, str] = {}
+    situations: dict[str, str] = {}
+    glossary: dict[str, _GlossarySpec] = {}
+    entries: dict[str, _LocaleEntrySpec] = {}
+
+
+# --- the validated structures the picker uses ----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SituationDef:
+    """A situation of the taxonomy, as the neutral file defines it."""
+
+    id: str
+    description: str
+    parent: str | None
+    inherits: bool
+    ladder: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EntryDef:
+    """An entry's locale-neutral metadata."""
+
+    id: str
+    kind: Kind
+    stage: Stage
+    situations: tuple[str, ...]
+    channels: frozenset[Channel]
+    flags: tuple[Flag, ...]
+    placeholders: Mapping[str, Placeholder]
+    plural: str | None
+    notes: str
+    ladder_step: int = 0
+    """Its step on a situation's escalation ladder (1 = first), or 0."""
+    required: frozenset[str] = field(default=frozenset())
+    optional: frozenset[str] = field(default=frozenset())
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One way of saying an entry: a template, or a template per plural category."""
+
+    index: int
+    template: Template | None
+    forms: Mapping[str, Template] | None
+    names: frozenset[str]
+    """Every placeholder any form of the variant uses."""
+
+    @property
+    def source(self) -> str | Mapping[str, str]:
+        """The text as written in the file."""
+        if self.template is not None:
+            return self.template.source
+        return {category: t.source for category, t in (self.forms or {}).items()}
+
+
+@dataclass(frozen=True, slots=True)
+class GlossaryTerm:
+    """The one rendering a locale uses for a recurring term, and words to avoid."""
+
+    use: str
+    avoid: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Neutral:
+    """The validated locale-neutral file."""
+
+    path: str
+    situations: Mapping[str, SituationDef]
+    entries: Mapping[str, EntryDef]
+
+
+@dataclass(frozen=True, slots=True)
+class LocaleData:
+    """A validated locale file with its compiled templates."""
+
+    id: str
+    path: str
+    registers: tuple[Register, ...]
+    default_register: Register
+    script: str
+    quotes: tuple[str, ...]
+    never_say: tuple[str, ...]
+    labels: Mapping[str, str]
+    situation_names: Mapping[str, str]
+    glossary: Mapping[str, GlossaryTerm]
+    texts: Mapping[str, Mapping[Register | None, tuple[Variant, ...]]]
+    """Entry id → register → variants; the ``None`` register holds register-free texts."""
+    fingerprints: Mapping[str, str]
+    """Entry id → fingerprint of the source text it was translated from."""
+    text: str = field(repr=False, default="")
+    """The file's text, kept to locate problems found after loading."""
+
+
+def _frozen(mapping: Mapping[Any, Any]) -> Mapping[Any, Any]:
+    return MappingProxyType(dict(mapping))
+
+
+def load_neutral(data: Mapping[str, Any], text: str, path: str) -> Neutral:
+    """Validate the parsed neutral file into a :class:`Neutral`."""
+    try:
+        spec = _NeutralFile.model_validate(data)
+    except ValidationError as err:
+        raise _validation_error(err, path=path, text=text) from None
+    situations: dict[str, SituationDef] = {}
+    for sid, s in spec.situations.items():
+        line = find_line(text, "situations", sid)
+        if not _SITUATION_ID.fullmatch(sid):
+            raise CatalogueError(
+                "a situation id is lowercase letters, digits and single hyphens",
+                path=path,
+                field=f"situations.{sid}",
+                line=line,
+            )
+        if s.parent is not None and s.parent not in spec.situations:
+            raise CatalogueError(
+                f"parent {s.parent!r} is not a situation",
+                path=path,
+                field=f"situations.{sid}.parent",
+                line=find_line(text, "situations", sid, "parent"),
+            )
+        situations[sid] = SituationDef(sid, s.description, s.parent, s.inherits, s.ladder)
+    if "general" not in situations:
+        raise CatalogueError("the situation 'general' must be defined", path=path)
+    for sid in situations:
+        seen = {sid}
+        parent = situations[sid].parent
+        while parent is not None:
+            if parent in seen:
+                raise CatalogueError(
+                    f"situation {sid!r} has a cycle of parents",
+                    path=path,
+                    field=f"situations.{sid}.parent",
+                    line=find_line(text, "situations", sid, "parent"),
+                )
+            seen.add(parent)
+            parent = situations[parent].parent
+
+    steps: dict[str, int] = {}
+    for sid, situation in situations.items():
+        for step, eid in enumerate(situation.ladder, start=1):
+            if eid not in spec.entries or sid not in spec.entries[eid].situations:
+                raise CatalogueError(
+                    f"ladder step {step} {eid!r} is not an entry of situation {sid!r}",
+                    path=path,
+                    field=f"situations.{sid}.ladder",
+                    line=find_line(text, "situations", sid, "ladder"),
+                )
+            steps[eid] = step
+
+    entries: dict[str, EntryDef] = {}
+    for eid, e in spec.entries.items():
+        if not _ENTRY_ID.fullmatch(eid):
+            raise CatalogueError(
+                "an entry id is dot-separated parts of lowercase letters, digits and hyphens, "
+                "e.g. 'restate.own-words'",
+                path=path,
+                entry_id=eid,
+                line=find_line(text, "entries", eid),
+            )
+        for sid in e.situations:
+            if sid not in situations:
+                raise CatalogueError(
+                    f"unknown situation {sid!r}; defined: {', '.join(sorted(situations))}",
+                    path=path,
+                    entry_id=eid,
+                    field="situations",
+                    line=find_line(text, "entries", eid, "situations"),
+                )
+        placeholders: dict[str, Placeholder] = {}
+        for name, p in e.placeholders.items():
+            try:
+                placeholders[name] = Placeholder(
+                    name=name,
+                    type=p.type,
+                    optional=p.optional,
+                    style=p.style,  # type: ignore[arg-type]  # checked by Placeholder
+                    description=p.description,
+                )
+            except TemplateError as err:
+                raise TemplateError(
+                    err.problem,
+                    path=path,
+                    entry_id=eid,
+                    field=f"placeholders.{name}",
+                    line=find_line(text, "entries", eid, "placeholders"),
+                ) from None
+        if e.kind is Kind.TIP and placeholders:
+            raise CatalogueError(
+                "tips take no placeholders",
+                path=path,
+                entry_id=eid,
+                field="placeholders",
+                line=find_line(text, "entries", eid, "placeholders"),
+            )
+        if e.plural is not None and (
+            e.plural not in placeholders
+            or placeholders[e.plural].type is not PlaceholderType.NUMBER
+        ):
+            raise CatalogueError(
+                f"plural {e.plural!r} must name one of the entry's number placeholders",
+                path=path,
+                entry_id=eid,
+                field="plural",
+                line=find_line(text, "entries", eid, "plural"),
+            )
+        entries[eid] = EntryDef(
+            id=eid,
+            kind=e.kind,
+            stage=e.stage,
+            situations=e.situations,
+            channels=frozenset(e.channels),
+            flags=e.flags,
+            placeholders=_frozen(placeholders),
+            plural=e.plural,
+            notes=e.notes,
+            ladder_step=steps.get(eid, 0),
+            required=frozenset(n for n, p in placeholders.items() if not p.optional),
+            optional=frozenset(n for n, p in placeholders.items() if p.optional),
+        )
+    return Neutral(path=path, situations=_frozen(situations), entries=_frozen(entries))
+
+
+def _compile_variants(
+    raw: list[_Variant],
+    entry: EntryDef,
+    *,
+    key: str,
+    categories: tuple[str, ...],
+    path: str,
+    text: str,
+) -> tuple[Variant, ...]:
+    line = find_line(text, "entries", entry.id, key)
+    where = {"path": path, "entry_id": entry.id, "line": line}
+    if not raw:
+        raise CatalogueError("the variant list is empty", field=key, **where)  # type: ignore[arg-type]
+    variants: list[Variant] = []
+    for index, item in enumerate(raw):
+        field_name = f"{key}[{index}]"
+        if isinstance(item, dict):
+            if entry.plural is None:
+                raise CatalogueError(
+                    "a table of plural forms, but the entry declares no plural placeholder",
+                    field=field_name,
+                    **where,  # type: ignore[arg-type]
+                )
+            unknown = sorted(set(item) - set(categories))
+            if unknown:
+                raise CatalogueError(
+                    f"plural form(s) {', '.join(unknown)} are not CLDR categories of this "
+                    f"locale ({', '.join(categories)})",
+                    field=field_name,
+                    **where,  # type: ignore[arg-type]
+                )
+            if "other" not in item:
+                raise CatalogueError(
+                    "plural forms must include 'other'",
+                    field=field_name,
+                    **where,  # type: ignore[arg-type]
+                )
+            forms = {
+                category: compile_template(
+                    item[category],
+                    entry.placeholders,
+                    field=f"{field_name}.{category}",
+                    **where,  # type: ignore[arg-type]
+                )
+                for category in categories
+                if category in item
+            }
+            templates = list(forms.values())
+            variant = Variant(
+                index, None, _frozen(forms), frozenset().union(*(t.names for t in templates))
+            )
+        else:
+            if entry.plural is not None:
+                raise CatalogueError(
+                    f"the entry is plural by {{{entry.plural}}}: write each variant as a table "
+                    f"of plural forms ({', '.join(categories)})",
+                    field=field_name,
+                    **where,  # type: ignore[arg-type]
+                )
+            template = compile_template(item, entry.placeholders, field=field_name, **where)  # type: ignore[arg-type]
+            templates = [template]
+            variant = Variant(index, template, None, template.names)
+        for template in templates:
+            missing = entry.required - template.names
+            if missing:
+                raise CatalogueError(
+                    "the text leaves out required placeholder(s) "
+                    + ", ".join(f"{{{n}}}" for n in sorted(missing)),
+                    field=field_name,
+                    **where,  # type: ignore[arg-type]
+                )
+        variants.append(variant)
+    return tuple(variants)
+
+
+def load_locale(data: Mapping[str, Any], text: str, path: str, neutral: Neutral) -> LocaleData:
+    """Validate one parsed locale file against the neutral file."""
+    try:
+        spec = _LocaleFile.model_validate(data)
+    except ValidationError as err:
+        raise _validation_error(err, path=path, text=text) from None
+    meta = spec.locale
+    stem = Path(path).stem
+    if meta.id != stem:
+        raise CatalogueError(
+            f"locale id {meta.id!r} does not match the file name {stem!r}",
+            path=path,
+            field="locale.id",
+            line=find_line(text, "locale", None, "id"),
+        )
+    registers = meta.registers
+    if not registers or len(set(registers)) != len(registers):
+        raise CatalogueError(
+            "list each register once",
+            path=path,
+            field="locale.registers",
+            line=find_line(text, "locale", None, "registers"),
+        )
+    if Register.NEUTRAL in registers and len(registers) > 1:
+        raise CatalogueError(
+            "'neutral' is the only register of a language without formal/informal address",
+            path=path,
+            field="locale.registers",
+            line=find_line(text, "locale", None, "registers"),
+        )
+    if meta.default_register not in registers:
+        raise CatalogueError(
+            f"default register {meta.default_register.value!r} is not one of its registers",
+            path=path,
+            field="locale.default_register",
+            line=find_line(text, "locale", None, "default_register"),
+        )
+    for table, allowed in (("labels", LABEL_KEYS), ("situations", set(neutral.situations))):
+        values: Mapping[str, str] = getattr(spec, table)
+        for key in values:
+            if key not in allowed:
+                raise CatalogueError(
+                    f"unknown key {key!r}; expected one of {', '.join(sorted(allowed))}",
+                    path=path,
+                    field=f"{table}.{key}",
+                    line=find_line(text, table, None, key),
+                )
+    categories = plural_categories(meta.id)
+    texts: dict[str, dict[Register | None, tuple[Variant, ...]]] = {}
+    fingerprints: dict[str, str] = {}
+    for eid, entry_spec in spec.entries.items():
+        entry = neutral.entries.get(eid)
+        if entry is None:
+            raise CatalogueError(
+                f"no entry with this id in {NEUTRAL_FILE}",
+                path=path,
+                entry_id=eid,
+                line=find_line(text, "entries", eid),
+            )
+        by_register: dict[Register | None, tuple[Variant, ...]] = {}
+        for key in ("text", "formal", "informal"):
+            raw = getattr(entry_spec, key)
+            if raw is None:
+                continue
+            register = None if key == "text" else Register(key)
+            if register is not None and (entry.kind is Kind.TIP or register not in registers):
+                reason = (
+                    "tips have one register: use 'text'"
+                    if entry.kind is Kind.TIP
+                    else f"this locale's registers are {', '.join(r.value for r in registers)}"
+                )
+                raise CatalogueError(
+                    f"unexpected register key {key!r}: {reason}",
+                    path=path,
+                    entry_id=eid,
+                    field=key,
+                    line=find_line(text, "entries", eid, key),
+                )
+            by_register[register] = _compile_variants(
+                raw, entry, key=key, categories=categories, path=path, text=text
+            )
+        if not by_register:
+            raise CatalogueError(
+                "no texts: give 'text' or the register keys "
+                + ", ".join(r.value for r in registers if r is not Register.NEUTRAL),
+                path=path,
+                entry_id=eid,
+                line=find_line(text, "entries", eid),
+            )
+        texts[eid] = by_register
+        if entry_spec.source is not None:
+            fingerprints[eid] = entry_spec.source
+    return LocaleData(
+        id=meta.id,
+        path=path,
+        registers=registers,
+        default_register=meta.default_register,
+        script=spec.checks.script,
+        quotes=spec.checks.quotes,
+        never_say=spec.checks.never_say,
+        labels=_frozen(spec.labels),
+        situation_names=_frozen(spec.situations),
+        glossary=_frozen({k: GlossaryTerm(v.use, v.avoid) for k, v in spec.glossary.items()}),
+        texts=_frozen({k: _frozen(v) for k, v in texts.items()}),
+        fingerprints=_frozen(fingerprints),
+        text=text,
+    )

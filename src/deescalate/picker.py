@@ -1,0 +1,752 @@
+"""The Phrasebook: pick, tips and playbook over loaded catalogues.
+
+A :class:`Phrasebook` is immutable once made and safe to share between
+threads: locales are loaded lazily, once, under a lock, and everything the
+picker works out that does not depend on the call's values (negotiated locale,
+eligible entries, fallbacks, results without values) is cached.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel import Locale
+
+from .catalogue import (
+    NEUTRAL_FILE,
+    SOURCE_LOCALE,
+    CatalogueDir,
+    EntryDef,
+    LocaleData,
+    Neutral,
+    Variant,
+    discover_locales,
+    load_locale,
+    load_neutral,
+    read_toml,
+    shipped_catalogue,
+)
+from .errors import (
+    CatalogueError,
+    InvalidOptionError,
+    MissingValueError,
+    NoContentError,
+    UnexpectedValueError,
+    UnknownEntryError,
+    UnknownSituationError,
+)
+from .i18n import get_locale, negotiate
+from .models import (
+    Channel,
+    Fallback,
+    FallbackKind,
+    Gloss,
+    Kind,
+    Phrase,
+    PlaceholderType,
+    Playbook,
+    PlaybookStage,
+    Register,
+    SituationInfo,
+    Stage,
+    Tip,
+)
+from .render import _number, choose_plural, format_value
+
+__all__ = ["CURRENCY", "MISSING", "Phrasebook", "pick", "playbook", "tips"]
+
+CURRENCY = "currency"
+"""The value name that gives the currency of a plain-number money value."""
+
+MISSING = "…"
+"""What a playbook shows where a required value was not given."""
+
+LocaleArg = str | Sequence[str]
+Values = Mapping[str, object]
+
+
+def _mix(seed: int, salt: int = 0) -> int:
+    """A cheap, stable integer mix, so seed → choice is the same in every process."""
+    x = (seed * 0x9E3779B1 + salt * 0x85EBCA77 + 0x7F4A7C15) & 0xFFFFFFFF
+    x ^= x >> 15
+    x = (x * 0x2C1B3C6D) & 0xFFFFFFFF
+    return x ^ (x >> 12)
+
+
+def _check_seed(seed: object) -> int | None:
+    if seed is None or (isinstance(seed, int) and not isinstance(seed, bool)):
+        return seed
+    raise InvalidOptionError("seed", seed, ["an int", "None"])
+
+
+def _coerce(enum: Any, option: str, value: object) -> Any:
+    if value is None or isinstance(value, enum):
+        return value
+    try:
+        return enum(value)
+    except ValueError:
+        raise InvalidOptionError(option, value, [m.value for m in enum]) from None
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """One variant the picker may choose, with everything known before values arrive."""
+
+    entry: EntryDef
+    variant: Variant
+    data: LocaleData
+    babel: Locale
+    register: Register
+    prototype: Phrase
+    """The result, complete for a variant without placeholders."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    candidates: tuple[_Candidate, ...]
+    gloss_locale: str | None
+
+
+class Phrasebook:
+    """The shipped catalogues (and any overlays), ready to pick from.
+
+    Make one with :meth:`default` (the shipped catalogues, loaded lazily per
+    locale) or :meth:`load` (a catalogue directory of your own, on top of the
+    shipped one or instead of it).
+
+    >>> book = Phrasebook.default()
+    >>> book.pick("restate", locale="en-GB", values={"summary": "the parcel is late"}, seed=1).text
+    'Just so I'm sure I've understood: the parcel is late. Is that right?'
+    """
+
+    def __init__(self, neutral: Neutral, files: Mapping[str, CatalogueDir]) -> None:
+        """Prefer :meth:`default` or :meth:`load`; this takes already validated parts."""
+        self._neutral = neutral
+        self._files = dict(files)
+        if SOURCE_LOCALE not in self._files:
+            raise CatalogueError(f"no {SOURCE_LOCALE}.toml: the source locale is required")
+        self._available = tuple(sorted(self._files))
+        self._loaded: dict[str, LocaleData] = {}
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[Any, ...], _Resolved] = {}
+        self._tip_cache: dict[tuple[Any, ...], tuple[Tip, ...]] = {}
+        self._rng = random.Random()
+
+    # --- construction ---------------------------------------------------------------
+
+    @classmethod
+    def default(cls) -> Phrasebook:
+        """The shipped catalogues; one shared instance, made on first use."""
+        return _default_book()
+
+    @classmethod
+    def from_directory(cls, directory: CatalogueDir) -> Phrasebook:
+        """Load one catalogue directory (``entries.toml`` plus locale files)."""
+        neutral_file = directory.joinpath(NEUTRAL_FILE)
+        shown = (
+            str(neutral_file)
+            if isinstance(directory, Path)
+            else f"deescalate/locales/{NEUTRAL_FILE}"
+        )
+        if not neutral_file.is_file():
+            raise CatalogueError(f"no {NEUTRAL_FILE} in this catalogue directory", path=shown)
+        data, text = read_toml(neutral_file, shown)
+        return cls(load_neutral(data, text, shown), discover_locales(directory))
+
+    # --- what is there --------------------------------------------------------------
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        """The locale ids with a catalogue, e.g. ``('af', 'da', 'en', ...)``."""
+        return self._available
+
+    @property
+    def neutral(self) -> Neutral:
+        """The validated locale-neutral metadata."""
+        return self._neutral
+
+    def situations(self) -> tuple[SituationInfo, ...]:
+        """The situation taxonomy, ``general`` first."""
+        items = sorted(
+            self._neutral.situations.values(), key=lambda s: (s.parent is not None, s.id)
+        )
+        return tuple(
+            SituationInfo(
+                id=s.id,
+                parent=s.parent,
+                description=s.description,
+                inherits=s.inherits,
+                ladder=s.ladder,
+            )
+            for s in items
+        )
+
+    def locale_data(self, locale_id: str) -> LocaleData:
+        """The validated catalogue of one shipped locale id (loaded on first use)."""
+        data = self._loaded.get(locale_id)
+        if data is not None:
+            return data
+        if locale_id not in self._files:
+            raise InvalidOptionError("catalogue locale", locale_id, self._available)
+        with self._lock:
+            data = self._loaded.get(locale_id)
+            if data is None:
+                item = self._files[locale_id]
+                shown = str(item) if isinstance(item, Path) else f"deescalate/locales/{item.name}"
+                raw, text = read_toml(item, shown)
+                data = load_locale(raw, text, shown, self._neutral)
+                self._loaded[locale_id] = data
+        return data
+
+    def load_all(self) -> tuple[LocaleData, ...]:
+        """Load and validate every locale now (``deescalate check`` does this)."""
+        return tuple(self.locale_data(locale_id) for locale_id in self._available)
+
+    # --- the picker -----------------------------------------------------------------
+
+    def pick(
+        self,
+        stage: Stage | str,
+        *,
+        situation: str = "general",
+        locale: LocaleArg = SOURCE_LOCALE,
+        register: Register | str | None = None,
+        channel: Channel | str | None = None,
+        values: Values | None = None,
+        seed: int | None = None,
+        gloss: str | None = None,
+        strict: bool = False,
+        entry: str | None = None,
+    ) -> Phrase:
+        """Return a line to say to the customer at ``stage``.
+
+        ``situation`` narrows the content (it falls back to its parent and then
+        to ``general``, unless the situation forbids that, as ``safety-threat``
+        does). ``locale`` is a tag, a list of tags or an Accept-Language value.
+        ``register`` is a preference unless ``strict``. ``channel`` keeps only
+        lines that suit it. ``values`` fill the entry's placeholders and choose
+        among entries: only entries that use exactly the given values (all their
+        required ones, any of their optional ones) are eligible. ``seed`` makes
+        the choice deterministic. ``gloss`` adds the same line in a second
+        locale. ``entry`` asks for one entry id (a ladder step, say).
+        """
+        key = (
+            stage,
+            situation,
+            locale if isinstance(locale, str) else tuple(locale),
+            register,
+            channel,
+            strict,
+            entry,
+            gloss,
+            None if not values else frozenset(values),
+        )
+        resolved = self._cache.get(key)
+        if resolved is None:
+            resolved = self._resolve(key, values)
+        candidates = resolved.candidates
+        if seed is None:
+            chosen = candidates[self._rng.randrange(len(candidates))]
+        elif isinstance(seed, int) and not isinstance(seed, bool):
+            chosen = candidates[_mix(seed) % len(candidates)]
+        else:
+            raise InvalidOptionError("seed", seed, ["an int", "None"])
+        if (
+            not values
+            and resolved.gloss_locale is None
+            and chosen.variant.template is not None
+            and chosen.variant.template.is_static
+        ):
+            return chosen.prototype
+        return self._finish(chosen, values or {}, resolved.gloss_locale)
+
+    def _resolve(self, key: tuple[Any, ...], values: Values | None) -> _Resolved:
+        stage_arg, situation, locale, register_arg, channel_arg, strict, entry_id, gloss, _ = key
+        stage = Stage.coerce(stage_arg)
+        register = _coerce(Register, "register", register_arg)
+        channel = _coerce(Channel, "channel", channel_arg)
+        chain = self._chain(situation)
+        given = frozenset(values or ())
+        if entry_id is not None:
+            entry = self._neutral.entries.get(entry_id)
+            if entry is None:
+                raise UnknownEntryError(entry_id)
+            if entry.kind is not Kind.PHRASE or entry.stage is not stage:
+                raise UnknownEntryError(entry_id, f"it is not a phrase of stage {stage.value!r}")
+            self._check_values(entry, given)
+            entries: list[EntryDef] = [entry]
+            fallbacks: list[Fallback] = []
+        else:
+            entries, fallbacks = self._eligible(stage, chain, channel, given)
+        negotiated = negotiate(locale, self._available)
+        gloss_locale = negotiate(gloss, self._available).locale if gloss is not None else None
+        warnings = list(negotiated.warnings)
+        if negotiated.fallback is not None:
+            fallbacks.insert(0, negotiated.fallback)
+        candidates: list[_Candidate] = []
+        for e in entries:
+            data, notes = self._texts_for(e, negotiated.locale)
+            variants, used, reg_fallback = self._variants(e, data, register, strict)
+            variants = tuple(v for v in variants if v.names <= given)
+            entry_fallbacks = (
+                list(fallbacks) + list(notes[0]) + ([reg_fallback] if reg_fallback else [])
+            )
+            entry_warnings = tuple(warnings) + notes[1]
+            for v in variants:
+                candidates.append(
+                    self._candidate(e, v, data, used, entry_fallbacks, entry_warnings, chain[0])
+                )
+        if not candidates:
+            raise NoContentError(
+                f"no variant of {', '.join(e.id for e in entries)} fits the given values "
+                f"({', '.join(sorted(given)) or 'none'})"
+            )
+        resolved = _Resolved(tuple(candidates), gloss_locale)
+        self._cache[key] = resolved
+        return resolved
+
+    def _chain(self, situation: str) -> tuple[str, ...]:
+        """The situation and the ancestors whose content it may use."""
+        situations = self._neutral.situations
+        if not isinstance(situation, str) or situation not in situations:
+            raise UnknownSituationError(situation, situations)
+        chain = [situation]
+        current = situations[situation]
+        while current.inherits and current.parent is not None:
+            chain.append(current.parent)
+            current = situations[current.parent]
+        return tuple(chain)
+
+    def _check_values(self, entry: EntryDef, given: frozenset[str]) -> None:
+        accepted = set(entry.placeholders)
+        if any(p.type is PlaceholderType.MONEY for p in entry.placeholders.values()):
+            accepted.add(CURRENCY)
+        extra = given - accepted
+        if extra:
+            raise UnexpectedValueError(f"entry {entry.id!r}", extra, accepted)
+        missing = entry.required - given
+        if missing:
+            raise MissingValueError(entry.id, missing)
+
+    def _accepts(self, entry: EntryDef, given: frozenset[str]) -> bool:
+        if not entry.required <= given:
+            return False
+        extra = given - entry.placeholders.keys()
+        return not extra or (
+            extra == {CURRENCY}
+            and any(p.type is PlaceholderType.MONEY for p in entry.placeholders.values())
+        )
+
+    def _eligible(
+        self,
+        stage: Stage,
+        chain: tuple[str, ...],
+        channel: Channel | None,
+        given: frozenset[str],
+    ) -> tuple[list[EntryDef], list[Fallback]]:
+        """The phrase entries to choose from, and the situation fallback taken."""
+        seen_any: list[EntryDef] = []
+        for level, situation in enumerate(chain):
+            pool = [
+                e
+                for e in self._neutral.entries.values()
+                if e.kind is Kind.PHRASE
+                and e.stage is stage
+                and situation in e.situations
+                and e.ladder_step <= 1
+                and (channel is None or channel in e.channels)
+            ]
+            seen_any.extend(pool)
+            fitting = [e for e in pool if self._accepts(e, given)]
+            if fitting:
+                fallbacks: list[Fallback] = []
+                if level:
+                    fallbacks.append(
+                        Fallback(
+                            kind=FallbackKind.SITUATION,
+                            requested=chain[0],
+                            used=situation,
+                            reason=(
+                                f"{chain[0]!r} has no {stage.value} line"
+                                + (f" on {channel.value}" if channel else "")
+                                + (
+                                    f" for the values given ({', '.join(sorted(given)) or 'none'})"
+                                    if seen_any
+                                    else ""
+                                )
+                                + f"; using {situation!r}"
+                            ),
+                        )
+                    )
+                return fitting, fallbacks
+        if not seen_any:
+            where = f"stage {stage.value!r} of situation {chain[0]!r}"
+            if stage is Stage.COOL_DOWN:
+                raise NoContentError(
+                    f"{where} has no lines to say: cool-down is for the agent; use tips()"
+                )
+            raise NoContentError(
+                f"{where} has no lines" + (f" for channel {channel.value!r}" if channel else "")
+            )
+        # Something exists but not for these values: say what is missing or extra.
+        declared: set[str] = set()
+        for e in seen_any:
+            declared.update(e.placeholders)
+            if any(p.type is PlaceholderType.MONEY for p in e.placeholders.values()):
+                declared.add(CURRENCY)
+        extra = given - declared
+        if extra:
+            raise UnexpectedValueError(
+                f"stage {stage.value!r} of situation {chain[0]!r}", extra, declared
+            )
+        closest = min(seen_any, key=lambda e: len(e.required - given))
+        raise MissingValueError(closest.id, closest.required - given)
+
+    def _texts_for(
+        self, entry: EntryDef, locale_id: str
+    ) -> tuple[LocaleData, tuple[tuple[Fallback, ...], tuple[str, ...]]]:
+        data = self.locale_data(locale_id)
+        if entry.id in data.texts or locale_id == SOURCE_LOCALE:
+            if entry.id not in data.texts:
+                raise CatalogueError(
+                    f"the source locale has no text for entry {entry.id!r}", path=data.path
+                )
+            return data, ((), ())
+        source = self.locale_data(SOURCE_LOCALE)
+        reason = f"the {locale_id} catalogue has no text for {entry.id!r}; using {SOURCE_LOCALE}"
+        return source, (
+            (
+                Fallback(
+                    kind=FallbackKind.LOCALE, requested=locale_id, used=SOURCE_LOCALE, reason=reason
+                ),
+            ),
+            (reason,),
+        )
+
+    @staticmethod
+    def _variants(
+        entry: EntryDef, data: LocaleData, register: Register | None, strict: bool
+    ) -> tuple[tuple[Variant, ...], Register, Fallback | None]:
+        texts = data.texts[entry.id]
+        wanted = register or data.default_register
+        if wanted not in data.registers:
+            # A language with one register serves every request with it.
+            used = data.registers[0] if len(data.registers) == 1 else data.default_register
+            note = Fallback(
+                kind=FallbackKind.REGISTER,
+                requested=wanted.value,
+                used=used.value,
+                reason=f"{data.id} does not use the {wanted.value} register",
+            )
+            if strict and len(data.registers) > 1:
+                raise NoContentError(f"{data.id} has no {wanted.value} register")
+            return texts.get(used, ()) + texts.get(None, ()), used, note
+        own = texts.get(wanted, ()) + texts.get(None, ())
+        if own:
+            return own, wanted, None
+        if strict:
+            raise NoContentError(
+                f"entry {entry.id!r} has no {wanted.value} text in {data.id} (strict register)"
+            )
+        used = next(r for r in data.registers if r in texts)
+        return (
+            texts[used],
+            used,
+            Fallback(
+                kind=FallbackKind.REGISTER,
+                requested=wanted.value,
+                used=used.value,
+                reason=f"entry {entry.id!r} has no {wanted.value} text in {data.id}",
+            ),
+        )
+
+    def _candidate(
+        self,
+        entry: EntryDef,
+        variant: Variant,
+        data: LocaleData,
+        register: Register,
+        fallbacks: Iterable[Fallback],
+        warnings: tuple[str, ...],
+        requested_situation: str,
+    ) -> _Candidate:
+        situation = (
+            requested_situation
+            if requested_situation in entry.situations
+            else next(s for s in self._chain(requested_situation) if s in entry.situations)
+        )
+        text = variant.template.source if variant.template is not None else ""
+        if variant.template is not None and variant.template.is_static:
+            text = variant.template.render({})
+        prototype = Phrase(
+            text=text,
+            id=entry.id,
+            variant=variant.index,
+            stage=entry.stage,
+            situation=situation,
+            locale=data.id,
+            register_=register,
+            channels=tuple(c for c in Channel if c in entry.channels),
+            flags=entry.flags,
+            fallback=tuple(fallbacks),
+            warnings=warnings,
+        )
+        return _Candidate(entry, variant, data, get_locale(data.id), register, prototype)
+
+    # --- rendering ------------------------------------------------------------------
+
+    def _render(
+        self,
+        entry: EntryDef,
+        variant: Variant,
+        babel: Locale,
+        values: Values,
+        fill_missing: bool = False,
+    ) -> str:
+        currency = values.get(CURRENCY)
+        formatted: dict[str, str] = {}
+        for name, value in values.items():
+            placeholder = entry.placeholders.get(name)
+            if placeholder is not None:
+                formatted[name] = format_value(
+                    placeholder,
+                    value,
+                    babel,
+                    currency=currency if isinstance(currency, str) else None,
+                )
+        if fill_missing:
+            for name in variant.names - formatted.keys():
+                formatted[name] = MISSING
+        if variant.template is not None:
+            return variant.template.render(formatted)
+        count = values.get(entry.plural or "")
+        if count is None:
+            template = (variant.forms or {})["other"]
+        else:
+            template = choose_plural(
+                variant.forms or {}, babel, _number(entry.plural or "", count, "a number")
+            )
+        return template.render(formatted)
+
+    def _finish(self, chosen: _Candidate, values: Values, gloss_locale: str | None) -> Phrase:
+        text = self._render(chosen.entry, chosen.variant, chosen.babel, values)
+        update: dict[str, object] = {"text": text}
+        if gloss_locale is not None:
+            update["gloss"] = self._gloss(chosen, values, gloss_locale)
+        return chosen.prototype.model_copy(update=update)
+
+    def _gloss(self, chosen: _Candidate, values: Values, gloss_locale: str) -> Gloss:
+        data, _ = self._texts_for(chosen.entry, gloss_locale)
+        variants, _, _ = self._variants(chosen.entry, data, None, False)
+        given = frozenset(values)
+        fitting = [v for v in variants if v.names <= given] or list(variants)
+        same = [v for v in fitting if v.index == chosen.variant.index]
+        variant = same[0] if same else fitting[chosen.variant.index % len(fitting)]
+        text = self._render(chosen.entry, variant, get_locale(data.id), values, fill_missing=True)
+        return Gloss(locale=data.id, text=text)
+
+    # --- tips and playbooks ---------------------------------------------------------
+
+    def tips(
+        self,
+        stage: Stage | str,
+        *,
+        situation: str = "general",
+        locale: LocaleArg = SOURCE_LOCALE,
+        channel: Channel | str | None = None,
+        gloss: str | None = None,
+    ) -> tuple[Tip, ...]:
+        """Advice for the agent at ``stage``: the situation's own tips first, then its parents'.
+
+        A situation that does not inherit (``safety-threat``) gives only its own tips.
+        """
+        key = (
+            stage,
+            situation,
+            locale if isinstance(locale, str) else tuple(locale),
+            channel,
+            gloss,
+        )
+        cached = self._tip_cache.get(key)
+        if cached is not None:
+            return cached
+        stage_ = Stage.coerce(stage)
+        channel_ = _coerce(Channel, "channel", channel)
+        chain = self._chain(situation)
+        negotiated = negotiate(locale, self._available)
+        gloss_locale = negotiate(gloss, self._available).locale if gloss is not None else None
+        result: list[Tip] = []
+        for level in chain:
+            for e in self._neutral.entries.values():
+                if (
+                    e.kind is not Kind.TIP
+                    or e.stage is not stage_
+                    or level not in e.situations
+                    or (channel_ is not None and channel_ not in e.channels)
+                ):
+                    continue
+                data, (notes, warns) = self._texts_for(e, negotiated.locale)
+                variant = (
+                    data.texts[e.id][None][0]
+                    if None in data.texts[e.id]
+                    else next(iter(data.texts[e.id].values()))[0]
+                )
+                fallback = ((negotiated.fallback,) if negotiated.fallback else ()) + notes
+                gloss_obj = None
+                if gloss_locale is not None:
+                    gdata, _ = self._texts_for(e, gloss_locale)
+                    gvariant = next(iter(gdata.texts[e.id].values()))[0]
+                    gloss_obj = Gloss(
+                        locale=gdata.id, text=self._render(e, gvariant, get_locale(gdata.id), {})
+                    )
+                result.append(
+                    Tip(
+                        text=self._render(e, variant, get_locale(data.id), {}),
+                        id=e.id,
+                        stage=e.stage,
+                        situation=level,
+                        locale=data.id,
+                        fallback=fallback,
+                        warnings=negotiated.warnings + warns,
+                        gloss=gloss_obj,
+                    )
+                )
+        tips = tuple(result)
+        self._tip_cache[key] = tips
+        return tips
+
+    def playbook(
+        self,
+        situation: str = "general",
+        *,
+        locale: LocaleArg = SOURCE_LOCALE,
+        register: Register | str | None = None,
+        channel: Channel | str | None = None,
+        values: Values | None = None,
+        seed: int | None = None,
+        gloss: str | None = None,
+    ) -> Playbook:
+        """Every stage in order for ``situation``: one line per entry that fits, and the tips.
+
+        Entries whose required values are not given show :data:`MISSING` in
+        their place (the playbook is a guide; :meth:`pick` never does this).
+        A ladder (abusive language) is shown step by step.
+        """
+        seed = _check_seed(seed)
+        register_ = _coerce(Register, "register", register)
+        channel_ = _coerce(Channel, "channel", channel)
+        chain = self._chain(situation)
+        values = dict(values or {})
+        negotiated = negotiate(locale, self._available)
+        data = self.locale_data(negotiated.locale)
+        stages: list[PlaybookStage] = []
+        warnings: list[str] = list(negotiated.warnings)
+        for stage in Stage:
+            phrases: list[Phrase] = []
+            for level in chain:
+                pool = [
+                    e
+                    for e in self._neutral.entries.values()
+                    if e.kind is Kind.PHRASE
+                    and e.stage is stage
+                    and level in e.situations
+                    and (channel_ is None or channel_ in e.channels)
+                ]
+                if not pool:
+                    continue
+                pool.sort(key=lambda e: e.ladder_step)
+                for e in pool:
+                    phrases.append(
+                        self._playbook_phrase(e, level, negotiated.locale, register_, values, seed)
+                    )
+                break
+            for phrase in phrases:
+                warnings.extend(w for w in phrase.warnings if w not in warnings)
+            stages.append(
+                PlaybookStage(
+                    stage=stage,
+                    label=data.labels.get(stage.value)
+                    or self.locale_data(SOURCE_LOCALE).labels.get(stage.value, stage.value),
+                    phrases=tuple(phrases),
+                    tips=self.tips(
+                        stage, situation=situation, locale=locale, channel=channel_, gloss=gloss
+                    ),
+                )
+            )
+        register_used = register_ if register_ in data.registers else data.default_register
+        return Playbook(
+            situation=situation,
+            title=data.situation_names.get(situation)
+            or self.locale_data(SOURCE_LOCALE).situation_names.get(situation, situation),
+            locale=data.id,
+            register_=register_used,
+            channel=channel_,
+            stages=tuple(stages),
+            fallback=(negotiated.fallback,) if negotiated.fallback else (),
+            warnings=tuple(warnings),
+        )
+
+    def _playbook_phrase(
+        self,
+        entry: EntryDef,
+        level: str,
+        locale_id: str,
+        register: Register | None,
+        values: Mapping[str, object],
+        seed: int | None,
+    ) -> Phrase:
+        data, (notes, warns) = self._texts_for(entry, locale_id)
+        variants, used, reg_fallback = self._variants(entry, data, register, False)
+        own = {k: v for k, v in values.items() if k in entry.placeholders or k == CURRENCY}
+        given = frozenset(own)
+        fitting = [v for v in variants if (v.names - entry.required) <= given] or list(variants)
+        variant = fitting[(_mix(seed, len(entry.id)) if seed is not None else 0) % len(fitting)]
+        missing = entry.required - given
+        text = self._render(entry, variant, get_locale(data.id), own, fill_missing=True)
+        fallback = notes + ((reg_fallback,) if reg_fallback else ())
+        warnings = warns
+        if missing:
+            warnings += (
+                f"{entry.id}: no value for "
+                + ", ".join(f"{{{n}}}" for n in sorted(missing))
+                + f"; shown as {MISSING}",
+            )
+        return Phrase(
+            text=text,
+            id=entry.id,
+            variant=variant.index,
+            stage=entry.stage,
+            situation=level,
+            locale=data.id,
+            register_=used,
+            channels=tuple(c for c in Channel if c in entry.channels),
+            flags=entry.flags,
+            fallback=fallback,
+            warnings=warnings,
+        )
+
+
+@lru_cache(maxsize=1)
+def _default_book() -> Phrasebook:
+    return Phrasebook.from_directory(shipped_catalogue())
+
+
+def pick(stage: Stage | str, **options: Any) -> Phrase:
+    """:meth:`Phrasebook.pick` on the shipped catalogues."""
+    return _default_book().pick(stage, **options)
+
+
+def tips(stage: Stage | str, **options: Any) -> tuple[Tip, ...]:
+    """:meth:`Phrasebook.tips` on the shipped catalogues."""
+    return _default_book().tips(stage, **options)
+
+
+def playbook(situation: str = "general", **options: Any) -> Playbook:
+    """:meth:`Phrasebook.playbook` on the shipped catalogues."""
+    return _default_book().playbook(situation, **options)

@@ -1,0 +1,466 @@
+"""Compiled templates, typed placeholder values and plural choice.
+
+A catalogue text such as ``"Your refund of {amount} is on its way"`` is
+compiled once, at load, by :func:`compile_template` into literal pieces and
+placeholder names. Only a plain ``{name}`` that the entry declares is allowed;
+``{{`` and ``}}`` are literal braces; anything else is a :class:`TemplateError`
+that names the offending piece. Rendering joins the precomputed pieces, so a
+value is inserted as it is and never interpreted again, and ``str.format`` is
+never run on anything.
+
+Values are formatted by their declared :class:`PlaceholderType` through
+Babel's CLDR data for a :class:`babel.Locale` (get one from
+:func:`deescalate.i18n.get_locale`): the output is whatever Babel produces,
+never adjusted by hand.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Literal
+
+from babel import Locale
+from babel.dates import format_date
+from babel.lists import format_list
+from babel.numbers import format_currency, format_decimal, is_currency
+
+from .errors import (
+    InvalidValueError,
+    MissingValueError,
+    TemplateError,
+    TooManyItemsError,
+    ValueTooLongError,
+)
+from .i18n import plural_category
+from .models import PlaceholderType
+
+__all__ = [
+    "MAX_LIST_ITEMS",
+    "MAX_NUMBER",
+    "MAX_RENDERED_LENGTH",
+    "MAX_VALUE_LENGTH",
+    "Money",
+    "Placeholder",
+    "Template",
+    "choose_plural",
+    "compile_template",
+    "format_value",
+]
+
+MAX_VALUE_LENGTH = 1000
+"""Longest text value, list item or numeric string accepted, in characters."""
+
+MAX_LIST_ITEMS = 20
+"""Most items a list value may have."""
+
+MAX_RENDERED_LENGTH = 4000
+"""Longest rendered text, in characters, checked by :meth:`Template.render`."""
+
+MAX_NUMBER = 10**18
+"""Numbers and amounts must be smaller than this in absolute value.
+
+Babel writes every digit of a number, so an unbounded value (``1e999999``)
+would cost time and memory before any length check could see it.
+"""
+
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
+# "{{" and "}}" first, so that doubled braces are never read as a placeholder.
+_TOKEN = re.compile(r"\{\{|\}\}|\{[^{}]*\}|[{}]")
+_NUMERIC = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+_LIST_STYLES: dict[str, Literal["standard", "or"]] = {"and": "standard", "or": "or"}
+_NOT_ALLOWED = {
+    ".": "attribute access",
+    "[": "index access",
+    "!": "a conversion",
+    ":": "a format spec",
+}
+
+
+# --- declarations and templates --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Placeholder:
+    """The declaration of one ``{name}`` placeholder of an entry.
+
+    ``style`` joins list values: ``"and"`` gives "a, b and c" (CLDR's standard
+    list), ``"or"`` gives "a, b or c". A string ``type`` is converted to
+    :class:`PlaceholderType`; a bad name, type or style is a :class:`TemplateError`.
+    """
+
+    name: str
+    type: PlaceholderType
+    optional: bool = False
+    style: Literal["and", "or"] = "and"
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not _NAME.fullmatch(self.name):
+            raise TemplateError(
+                f"placeholder name {self.name!r} is not lowercase ASCII letters, digits "
+                "and '_', starting with a letter"
+            )
+        try:
+            object.__setattr__(self, "type", PlaceholderType(self.type))
+        except ValueError:
+            valid = ", ".join(t.value for t in PlaceholderType)
+            raise TemplateError(
+                f"placeholder {{{self.name}}} has unknown type {self.type!r}; valid types: {valid}"
+            ) from None
+        if self.style not in _LIST_STYLES:
+            raise TemplateError(
+                f"placeholder {{{self.name}}} has unknown list style {self.style!r}; "
+                "valid styles: and, or"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A compiled template; build one with :func:`compile_template`.
+
+    ``source`` is the text as written and ``names`` the placeholders it uses.
+    The pieces are kept as literals interleaved with names, so :meth:`render`
+    is a single join.
+    """
+
+    source: str
+    names: frozenset[str]
+    literals: tuple[str, ...] = field(repr=False)
+    """The literal text before, between and after the placeholders (one more than keys)."""
+    keys: tuple[str, ...] = field(repr=False)
+    """The placeholder names in the order they appear (a name may repeat)."""
+    entry_id: str | None = field(default=None, repr=False, compare=False)
+    """The entry the template belongs to, for error messages."""
+
+    @property
+    def is_static(self) -> bool:
+        """Whether the template has no placeholders at all."""
+        return not self.keys
+
+    def render(self, formatted: Mapping[str, str]) -> str:
+        """Join the pieces with the already formatted values.
+
+        ``formatted`` maps each name in :attr:`names` to its text (see
+        :func:`format_value`); the text goes in literally, braces and all.
+
+        >>> t = compile_template("Hi {name}!", {"name": Placeholder("name", PlaceholderType.TEXT)})
+        >>> t.render({"name": "{x}"})
+        'Hi {x}!'
+
+        Raises :class:`MissingValueError` for a missing value and
+        :class:`ValueTooLongError` when the result is over
+        :data:`MAX_RENDERED_LENGTH` characters.
+        """
+        literals = self.literals
+        if not self.keys:
+            text = literals[0]
+        else:
+            try:
+                values = [formatted[key] for key in self.keys]
+            except KeyError:
+                missing = self.names.difference(formatted.keys())
+                raise MissingValueError(self.entry_id or "template", missing) from None
+            pieces = [literals[0]]
+            for value, literal in zip(values, literals[1:], strict=True):
+                pieces.append(value)
+                pieces.append(literal)
+            try:
+                text = "".join(pieces)
+            except TypeError:
+                key, value = next(
+                    (k, v) for k, v in zip(self.keys, values, strict=True) if not isinstance(v, str)
+                )
+                raise InvalidValueError(key, "formatted text (a str)", value) from None
+        if len(text) > MAX_RENDERED_LENGTH:
+            raise ValueTooLongError("the rendered text", len(text), MAX_RENDERED_LENGTH)
+        return text
+
+
+def _problem(body: str, piece: str, declared: Mapping[str, Placeholder]) -> str | None:
+    """Return what is wrong with one ``{...}`` piece, or None when it is fine."""
+    if _NAME.fullmatch(body):
+        if body in declared:
+            return None
+        names = ", ".join(f"{{{name}}}" for name in sorted(declared))
+        known = f"declared: {names}" if names else "this entry declares no placeholders"
+        return f"placeholder {piece!r} is not declared ({known})"
+    if not body:
+        return (
+            f"empty placeholder {piece!r}: write a declared {{name}}, "
+            "or '{{' and '}}' for literal braces"
+        )
+    if body.isdecimal():
+        return f"positional placeholder {piece!r} is not allowed: use a declared {{name}}"
+    # Report the first offending character, as Python's format mini-language would read it.
+    offending = [(body.index(c), c) for c in _NOT_ALLOWED if c in body]
+    if offending:
+        return (
+            f"{_NOT_ALLOWED[min(offending)[1]]} in {piece!r} is not allowed: "
+            "only a plain declared {name} may appear in braces"
+        )
+    return (
+        f"{piece!r} is not a valid placeholder: a name is lowercase ASCII letters, "
+        "digits and '_', starting with a letter"
+    )
+
+
+def compile_template(
+    text: str,
+    declared: Mapping[str, Placeholder],
+    *,
+    path: str | None = None,
+    entry_id: str | None = None,
+    field: str | None = None,
+    line: int | None = None,
+) -> Template:
+    """Compile a template string against the entry's declared placeholders.
+
+    ``path``, ``entry_id``, ``field`` and ``line`` only locate errors.
+
+    >>> compile_template("{{literal}} {n}", {"n": Placeholder("n", PlaceholderType.NUMBER)}).keys
+    ('n',)
+
+    Raises :class:`TemplateError` for anything but plain declared ``{name}``
+    placeholders and doubled braces, showing the offending piece.
+    """
+
+    def fail(problem: str) -> TemplateError:
+        return TemplateError(problem, path=path, entry_id=entry_id, field=field, line=line)
+
+    if not isinstance(text, str):
+        raise fail(f"a template must be a string, not {type(text).__name__}")
+    literals: list[str] = []
+    keys: list[str] = []
+    current: list[str] = []
+    position = 0
+    for match in _TOKEN.finditer(text):
+        current.append(text[position : match.start()])
+        position = match.end()
+        piece = match.group()
+        if piece == "{{":
+            current.append("{")
+        elif piece == "}}":
+            current.append("}")
+        elif len(piece) == 1:
+            near = text[max(match.start() - 10, 0) : match.start() + 10]
+            raise fail(
+                f"unmatched {piece!r} at character {match.start() + 1} (near {near!r}); "
+                f"write {piece * 2!r} for a literal brace"
+            )
+        else:
+            problem = _problem(piece[1:-1], piece, declared)
+            if problem is not None:
+                raise fail(problem)
+            literals.append("".join(current))
+            current = []
+            keys.append(piece[1:-1])
+    current.append(text[position:])
+    literals.append("".join(current))
+    return Template(
+        source=text,
+        names=frozenset(keys),
+        literals=tuple(literals),
+        keys=tuple(keys),
+        entry_id=entry_id,
+    )
+
+
+def choose_plural(
+    forms: Mapping[str, Template], locale: Locale, n: int | float | Decimal
+) -> Template:
+    """Return the form for ``n``'s CLDR plural category, or the ``"other"`` form.
+
+    Raises :class:`InvalidValueError` when ``n`` is not a finite number and
+    :class:`TemplateError` when the needed form and ``"other"`` are both missing.
+    """
+    category = plural_category(locale, n)
+    chosen = forms.get(category)
+    if chosen is None:
+        chosen = forms.get("other")
+    if chosen is None:
+        raise TemplateError(
+            f"the plural forms ({', '.join(sorted(forms)) or 'none'}) have no "
+            f"{category!r} form and no 'other' form"
+        )
+    return chosen
+
+
+# --- values ----------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def _known_currency(code: str) -> bool:
+    return bool(_CURRENCY_CODE.fullmatch(code)) and is_currency(code)
+
+
+Number = int | float | Decimal
+
+
+def _number(name: str, value: object, expected: str) -> Number:
+    """Return a finite, bounded number for an int, float, Decimal or numeric string."""
+    if isinstance(value, bool):
+        raise InvalidValueError(name, expected, value)
+    if isinstance(value, int):
+        number: Number = value
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidValueError(name, f"{expected} (finite)", value)
+        number = value
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise InvalidValueError(name, f"{expected} (finite)", value)
+        number = value
+    elif isinstance(value, str):
+        if len(value) > MAX_VALUE_LENGTH:
+            raise ValueTooLongError(f"the value for {{{name}}}", len(value), MAX_VALUE_LENGTH)
+        text = value.strip()
+        if not _NUMERIC.fullmatch(text):
+            raise InvalidValueError(name, expected, value)
+        number = Decimal(text)
+    else:
+        raise InvalidValueError(name, expected, value)
+    if not -MAX_NUMBER < number < MAX_NUMBER:
+        raise InvalidValueError(name, f"{expected} smaller than 10**18", value)
+    return number
+
+
+def _currency(name: str, code: object) -> str:
+    if not isinstance(code, str) or not _known_currency(code):
+        raise InvalidValueError(name, "an ISO 4217 currency code such as 'EUR'", code)
+    return code
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An amount of money in one currency.
+
+    ``amount`` is stored as a :class:`~decimal.Decimal` (an int, a float or a
+    numeric string is converted); ``currency`` is an ISO 4217 code that CLDR
+    knows, in capitals. A frozen dataclass rather than a pydantic model, so
+    building one costs next to nothing. Bad input raises :class:`InvalidValueError`.
+
+    >>> Money(Decimal("12.5"), "RON")
+    Money(amount=Decimal('12.5'), currency='RON')
+    """
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        amount = _number("amount", self.amount, "a number")
+        if not isinstance(amount, Decimal):
+            # str() first, so 0.1 becomes Decimal("0.1") and not its binary expansion.
+            try:
+                amount = Decimal(str(amount))
+            except InvalidOperation:  # pragma: no cover - _number accepted it already
+                raise InvalidValueError("amount", "a number", self.amount) from None
+        object.__setattr__(self, "amount", amount)
+        _currency("currency", self.currency)
+
+
+def _format_text(ph: Placeholder, value: object, locale: Locale, currency: str | None) -> str:
+    if not isinstance(value, str):
+        raise InvalidValueError(ph.name, "text (a str)", value)
+    if len(value) > MAX_VALUE_LENGTH:
+        raise ValueTooLongError(f"the value for {{{ph.name}}}", len(value), MAX_VALUE_LENGTH)
+    return value
+
+
+def _format_number(ph: Placeholder, value: object, locale: Locale, currency: str | None) -> str:
+    number = _number(ph.name, value, "a number (int, float, Decimal or numeric string)")
+    return format_decimal(number, locale=locale)
+
+
+def _format_money(ph: Placeholder, value: object, locale: Locale, currency: str | None) -> str:
+    expected = "money (a Money, an (amount, currency) pair, or a number with a currency)"
+    if isinstance(value, Money):
+        return format_currency(value.amount, value.currency, locale=locale)
+    if isinstance(value, tuple):
+        if len(value) != 2:
+            raise InvalidValueError(ph.name, expected, value)
+        amount = _number(ph.name, value[0], expected)
+        return format_currency(amount, _currency(ph.name, value[1]), locale=locale)
+    amount = _number(ph.name, value, expected)
+    if currency is None:
+        raise InvalidValueError(
+            ph.name, "money with a currency: pass a Money, a pair or currency=", value
+        )
+    return format_currency(amount, _currency(ph.name, currency), locale=locale)
+
+
+def _format_date(ph: Placeholder, value: object, locale: Locale, currency: str | None) -> str:
+    expected = "a date (datetime.date, datetime.datetime or 'YYYY-MM-DD')"
+    if isinstance(value, str):
+        if not _ISO_DATE.fullmatch(value):
+            raise InvalidValueError(ph.name, expected, value)
+        try:
+            value = datetime.date.fromisoformat(value)
+        except ValueError:
+            raise InvalidValueError(ph.name, "a real calendar date", value) from None
+    if not isinstance(value, datetime.date):
+        raise InvalidValueError(ph.name, expected, value)
+    return format_date(value, format="long", locale=locale)
+
+
+def _format_list(ph: Placeholder, value: object, locale: Locale, currency: str | None) -> str:
+    expected = "a non-empty list of non-blank strings"
+    if isinstance(value, str):
+        items: list[str] | tuple[str, ...] = [value]
+    elif isinstance(value, list | tuple):
+        items = value
+    else:
+        raise InvalidValueError(ph.name, expected, value)
+    if not items:
+        raise InvalidValueError(ph.name, expected, value)
+    if len(items) > MAX_LIST_ITEMS:
+        raise TooManyItemsError(f"the list for {{{ph.name}}}", len(items), MAX_LIST_ITEMS)
+    for item in items:
+        # A blank item would leave a hole such as "a, , b" in the text.
+        if not isinstance(item, str) or not item.strip():
+            raise InvalidValueError(ph.name, expected, value)
+        if len(item) > MAX_VALUE_LENGTH:
+            raise ValueTooLongError(
+                f"an item of the list for {{{ph.name}}}", len(item), MAX_VALUE_LENGTH
+            )
+    return format_list(items, style=_LIST_STYLES[ph.style], locale=locale)
+
+
+_FORMATTERS: dict[PlaceholderType, Callable[[Placeholder, object, Locale, str | None], str]] = {
+    PlaceholderType.TEXT: _format_text,
+    PlaceholderType.NUMBER: _format_number,
+    PlaceholderType.MONEY: _format_money,
+    PlaceholderType.DATE: _format_date,
+    PlaceholderType.LIST: _format_list,
+}
+
+
+def format_value(
+    ph: Placeholder, value: object, locale: Locale, *, currency: str | None = None
+) -> str:
+    """Format one value by its placeholder's declared type, through Babel.
+
+    - text: a str, returned as it is;
+    - number: an int, float or Decimal (not a bool, not NaN or infinite) or a
+      numeric string such as ``"12.5"``;
+    - money: a :class:`Money`, an ``(amount, currency)`` pair, or a number with
+      ``currency=`` (a Money's or pair's own currency wins over ``currency=``);
+    - date: a date or datetime, or ``"YYYY-MM-DD"``; CLDR's long date format;
+    - list: a non-empty list or tuple of strings, or one string; joined with
+      "and" or "or" as the placeholder's ``style`` says.
+
+    >>> from deescalate.i18n import get_locale
+    >>> format_value(Placeholder("sum", PlaceholderType.MONEY), (12500, "KRW"), get_locale("ko"))
+    '₩12,500'
+
+    Raises :class:`InvalidValueError` for a value of the wrong type and
+    :class:`ValueTooLongError` past :data:`MAX_VALUE_LENGTH` or :data:`MAX_LIST_ITEMS`.
+    """
+    return _FORMATTERS[ph.type](ph, value, locale, currency)
