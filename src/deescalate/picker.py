@@ -8,6 +8,7 @@ eligible entries, fallbacks, results without values) is cached.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -77,6 +78,11 @@ def _mix(seed: int, salt: int = 0) -> int:
     x ^= x >> 15
     x = (x * 0x2C1B3C6D) & 0xFFFFFFFF
     return x ^ (x >> 12)
+
+
+def _hashable(value: object) -> object:
+    """Lists of tags become tuples so they can key the cache."""
+    return tuple(value) if isinstance(value, list | tuple) else value
 
 
 def _check_seed(seed: object) -> int | None:
@@ -223,6 +229,7 @@ class Phrasebook:
         gloss: str | None = None,
         strict: bool = False,
         entry: str | None = None,
+        variant: int | None = None,
     ) -> Phrase:
         """Return a line to say to the customer at ``stage``.
 
@@ -239,7 +246,7 @@ class Phrasebook:
         key = (
             stage,
             situation,
-            locale if isinstance(locale, str) else tuple(locale),
+            locale if isinstance(locale, str) else _hashable(locale),
             register,
             channel,
             strict,
@@ -247,24 +254,76 @@ class Phrasebook:
             gloss,
             None if not values else frozenset(values),
         )
-        resolved = self._cache.get(key)
-        if resolved is None:
-            resolved = self._resolve(key, values)
-        candidates = resolved.candidates
-        if seed is None:
+        candidates = self._candidates(key, values)
+        if variant is not None:
+            chosen = self._exact(candidates, entry, variant)
+        elif seed is None:
             chosen = candidates[self._rng.randrange(len(candidates))]
         elif isinstance(seed, int) and not isinstance(seed, bool):
             chosen = candidates[_mix(seed) % len(candidates)]
         else:
             raise InvalidOptionError("seed", seed, ["an int", "None"])
+        gloss_locale = self._cache[key].gloss_locale
         if (
             not values
-            and resolved.gloss_locale is None
+            and gloss_locale is None
             and chosen.variant.template is not None
             and chosen.variant.template.is_static
         ):
             return chosen.prototype
-        return self._finish(chosen, values or {}, resolved.gloss_locale)
+        return self._finish(chosen, values or {}, gloss_locale)
+
+    def options(
+        self,
+        stage: Stage | str,
+        *,
+        situation: str = "general",
+        locale: LocaleArg = SOURCE_LOCALE,
+        register: Register | str | None = None,
+        channel: Channel | str | None = None,
+        values: Values | None = None,
+        strict: bool = False,
+        entry: str | None = None,
+    ) -> tuple[tuple[str, int], ...]:
+        """The ``(entry id, variant)`` pairs :meth:`pick` would choose from, in order.
+
+        A caller that keeps its own rotation (a :class:`Conversation` does) passes
+        one pair back as ``pick(..., entry=id, variant=n)``.
+        """
+        key = (
+            stage,
+            situation,
+            locale if isinstance(locale, str) else _hashable(locale),
+            register,
+            channel,
+            strict,
+            entry,
+            None,
+            None if not values else frozenset(values),
+        )
+        return tuple((c.entry.id, c.variant.index) for c in self._candidates(key, values))
+
+    def _candidates(self, key: tuple[Any, ...], values: Values | None) -> tuple[_Candidate, ...]:
+        try:
+            resolved = self._cache.get(key)
+        except TypeError:  # an unhashable argument: validation below names it
+            resolved = None
+        if resolved is None:
+            resolved = self._resolve(key, values)
+        return resolved.candidates
+
+    @staticmethod
+    def _exact(candidates: tuple[_Candidate, ...], entry: str | None, variant: int) -> _Candidate:
+        if entry is None:
+            raise InvalidOptionError("variant", variant, ["only together with entry="])
+        for candidate in candidates:
+            if candidate.variant.index == variant:
+                return candidate
+        raise UnknownEntryError(
+            entry,
+            f"no variant {variant!r} that fits the request; "
+            f"fitting variants: {', '.join(str(c.variant.index) for c in candidates)}",
+        )
 
     def _resolve(self, key: tuple[Any, ...], values: Values | None) -> _Resolved:
         stage_arg, situation, locale, register_arg, channel_arg, strict, entry_id, gloss, _ = key
@@ -308,7 +367,8 @@ class Phrasebook:
                 f"({', '.join(sorted(given)) or 'none'})"
             )
         resolved = _Resolved(tuple(candidates), gloss_locale)
-        self._cache[key] = resolved
+        with contextlib.suppress(TypeError):  # an unhashable key is simply not cached
+            self._cache[key] = resolved
         return resolved
 
     def _chain(self, situation: str) -> tuple[str, ...]:

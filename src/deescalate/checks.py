@@ -1,0 +1,323 @@
+"""Catalogue checks: coverage, consistency and house style, per locale.
+
+:func:`check` loads every catalogue of a :class:`~deescalate.Phrasebook` and
+reports what a translator should fix: missing entries, missing register
+variants, padded or empty texts, text left in English, "never say" phrases,
+glossary alternatives, quotation marks and punctuation that don't fit the
+language, and Latin letters in Korean or Chinese text. ``deescalate check``
+prints the report and fails on any error.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .catalogue import LABEL_KEYS, SOURCE_LOCALE, EntryDef, LocaleData, Variant, find_line
+from .errors import CatalogueError
+from .i18n import plural_categories
+from .models import Flag, Kind, Register
+from .picker import Phrasebook
+
+__all__ = ["Coverage", "Problem", "Report", "Severity", "check"]
+
+
+class Severity(StrEnum):
+    """How bad a problem is: errors fail ``deescalate check``; warnings don't."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Problem(BaseModel):
+    """One thing wrong with a catalogue, and where."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str = Field(description="A stable short name of the check, e.g. 'never-say'.")
+    severity: Severity = Field(description="error or warning.")
+    locale: str = Field(description="The locale whose catalogue has the problem.")
+    message: str = Field(description="What is wrong, in one English sentence.")
+    entry_id: str | None = Field(default=None, description="The entry, where there is one.")
+    path: str | None = Field(default=None, description="The file.")
+    line: int | None = Field(default=None, description="The line in the file, from 1.")
+
+    def __str__(self) -> str:
+        where = self.path or self.locale
+        if self.line is not None:
+            where += f":{self.line}"
+        entry = f" [{self.entry_id}]" if self.entry_id else ""
+        return f"{where}: {self.severity.value}: {self.code}{entry}: {self.message}"
+
+
+class Coverage(BaseModel):
+    """How much of the neutral file a locale translates."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    locale: str
+    translated: int
+    total: int
+
+    @property
+    def percent(self) -> float:
+        """Translated entries as a percentage, 0-100."""
+        return 100.0 * self.translated / self.total if self.total else 100.0
+
+
+class Report(BaseModel):
+    """The outcome of :func:`check`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    problems: tuple[Problem, ...]
+    coverage: tuple[Coverage, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether there is no error (warnings allowed)."""
+        return not any(p.severity is Severity.ERROR for p in self.problems)
+
+
+# Quotation marks (not apostrophes, which contractions and Afrikaans 'n need).
+_QUOTES = frozenset('"“”„‟«»‹›「」『』')
+_HALF_WIDTH_PUNCT = re.compile(r"(?<=[\u3400-\u9fff])[,.?!:;]")
+_FULL_WIDTH_PUNCT = re.compile(r"[。，？！：；、]")
+_LATIN = re.compile(r"[A-Za-z]")
+_PLACEHOLDER = re.compile(r"\{[a-z][a-z0-9_]*\}")
+_WORD_SCRIPTS = frozenset({"Latn", "Cyrl", "Grek"})
+_CJK_SCRIPTS = frozenset({"Hans", "Hant", "Jpan"})
+
+
+def _texts(variant: Variant) -> Iterator[str]:
+    source = variant.source
+    if isinstance(source, str):
+        yield source
+    else:
+        yield from source.values()
+
+
+def _contains(text: str, phrase: str, script: str) -> bool:
+    """Case-insensitive match; whole words where the script separates words."""
+    low, needle = text.casefold(), phrase.casefold()
+    if script in _WORD_SCRIPTS:
+        return re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", low) is not None
+    return needle in low
+
+
+class _Checker:
+    def __init__(self, book: Phrasebook, data: LocaleData, source: LocaleData) -> None:
+        self.book = book
+        self.data = data
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def add(
+        self,
+        code: str,
+        message: str,
+        entry_id: str | None = None,
+        *,
+        error: bool = True,
+        field: str | None = None,
+    ) -> None:
+        line = (
+            find_line(self.data.text, "entries", entry_id, field)
+            if entry_id in self.data.texts
+            else None
+        )
+        self.problems.append(
+            Problem(
+                code=code,
+                severity=Severity.ERROR if error else Severity.WARNING,
+                locale=self.data.id,
+                message=message,
+                entry_id=entry_id,
+                path=self.data.path,
+                line=line,
+            )
+        )
+
+    def run(self) -> list[Problem]:
+        data = self.data
+        entries = self.book.neutral.entries
+        for key in sorted(LABEL_KEYS):
+            if key not in data.labels:
+                self.add("labels", f"[labels] has no {key!r}")
+        for sid in self.book.neutral.situations:
+            if sid not in data.situation_names:
+                self.add("labels", f"[situations] has no name for {sid!r}")
+        source_texts = {
+            text.strip()
+            for variants in self.source.texts.values()
+            for vs in variants.values()
+            for v in vs
+            for text in _texts(v)
+        }
+        for eid, entry in entries.items():
+            texts = data.texts.get(eid)
+            if texts is None:
+                self.add("missing", "no translation", eid)
+                continue
+            self.entry(entry, texts, source_texts)
+        return self.problems
+
+    def entry(
+        self,
+        entry: EntryDef,
+        texts: Mapping[Register | None, tuple[Variant, ...]],
+        source_texts: set[str],
+    ) -> None:
+        data = self.data
+        by_register = dict(texts)
+        multi = len(data.registers) > 1
+        if entry.kind is Kind.PHRASE and multi and None not in by_register:
+            for wanted in data.registers:
+                if wanted not in by_register:
+                    self.add(
+                        "register-missing",
+                        f"no {wanted.value} variants (give both registers, or 'text' "
+                        "for a line with no form of address)",
+                        entry.id,
+                    )
+        if Flag.VERBATIM in entry.flags:
+            # Reviewed wording: one variant per combination of optional values.
+            for key, variants in by_register.items():
+                shapes = [v.names for v in variants]
+                if len(set(shapes)) != len(shapes):
+                    self.add(
+                        "verbatim",
+                        "a verbatim entry has one reviewed variant per set of placeholders; "
+                        f"{key.value if key else 'text'} has {len(variants)} variants",
+                        entry.id,
+                    )
+        used: set[str] = set()
+        categories = set(plural_categories(data.id))
+        for key, variants in by_register.items():
+            field = key.value if key else "text"
+            for variant in variants:
+                used |= variant.names
+                if variant.forms is not None and set(variant.forms) != categories:
+                    missing = ", ".join(sorted(categories - set(variant.forms)))
+                    self.add(
+                        "plural",
+                        f"variant {variant.index} lacks plural forms: {missing}",
+                        entry.id,
+                        field=field,
+                    )
+                for text in _texts(variant):
+                    self.text(entry, text, field, source_texts)
+        unused = sorted(entry.optional - used)
+        if unused:
+            self.add(
+                "optional-unused",
+                "no variant uses "
+                + ", ".join(f"{{{n}}}" for n in unused)
+                + ": the value would never appear",
+                entry.id,
+                error=False,
+            )
+
+    def text(self, entry: EntryDef, text: str, field: str, source_texts: set[str]) -> None:
+        data = self.data
+        eid = entry.id
+        if not text.strip():
+            self.add("empty", "an empty text", eid, field=field)
+            return
+        if text != text.strip() or "  " in text:
+            self.add(
+                "whitespace", f"leading, trailing or double spaces in {text!r}", eid, field=field
+            )
+        bare = _PLACEHOLDER.sub("", text)
+        if data.id != SOURCE_LOCALE and text.strip() in source_texts and _LATIN.search(bare):
+            self.add("untranslated", f"identical to the English text {text!r}", eid, field=field)
+        if entry.kind is Kind.PHRASE:
+            for phrase in data.never_say:
+                if _contains(text, phrase, data.script):
+                    self.add(
+                        "never-say", f"contains {phrase!r}, on the never-say list", eid, field=field
+                    )
+        for term, rule in data.glossary.items():
+            for avoid in rule.avoid:
+                if _contains(text, avoid, data.script):
+                    self.add(
+                        "glossary",
+                        f"uses {avoid!r} for {term!r}; the glossary says {rule.use!r}",
+                        eid,
+                        field=field,
+                        error=False,
+                    )
+        allowed = {c for pair in data.quotes for c in pair}
+        odd = sorted({c for c in text if c in _QUOTES} - allowed)
+        if odd:
+            self.add(
+                "quotes",
+                f"quotation marks {''.join(odd)} are not this language's "
+                f"({' '.join(data.quotes) or 'none declared'})",
+                eid,
+                field=field,
+            )
+        if data.script in _CJK_SCRIPTS:
+            if _HALF_WIDTH_PUNCT.search(bare):
+                self.add(
+                    "punctuation",
+                    f"half-width punctuation in {text!r}: use ，。？！：；",
+                    eid,
+                    field=field,
+                )
+        elif _FULL_WIDTH_PUNCT.search(bare):
+            self.add("punctuation", f"full-width punctuation in {text!r}", eid, field=field)
+        if data.script in _CJK_SCRIPTS or data.script in ("Hang", "Kore"):
+            if _LATIN.search(bare):
+                self.add("script", f"Latin letters in {text!r}", eid, field=field)
+            if data.script == "Hang" and any(
+                unicodedata.name(c, "").startswith("CJK UNIFIED") for c in bare
+            ):
+                self.add(
+                    "script", f"Han characters (Hanja) in Korean text {text!r}", eid, field=field
+                )
+
+
+def check(book: Phrasebook, locales: tuple[str, ...] | None = None) -> Report:
+    """Load and check the catalogues of ``book`` (all locales, or those named)."""
+    problems: list[Problem] = []
+    coverage: list[Coverage] = []
+    total = len(book.neutral.entries)
+    try:
+        source = book.locale_data(SOURCE_LOCALE)
+    except CatalogueError as err:
+        problem = Problem(
+            code="load",
+            severity=Severity.ERROR,
+            locale=SOURCE_LOCALE,
+            message=str(err),
+            path=err.path,
+            line=err.line,
+            entry_id=err.entry_id,
+        )
+        return Report(problems=(problem,), coverage=())
+    for locale_id in locales or book.locales:
+        try:
+            data = book.locale_data(locale_id)
+        except CatalogueError as err:
+            problems.append(
+                Problem(
+                    code="load",
+                    severity=Severity.ERROR,
+                    locale=locale_id,
+                    message=err.problem,
+                    path=err.path,
+                    line=err.line,
+                    entry_id=err.entry_id,
+                )
+            )
+            coverage.append(Coverage(locale=locale_id, translated=0, total=total))
+            continue
+        problems.extend(_Checker(book, data, source).run())
+        translated = sum(1 for eid in book.neutral.entries if eid in data.texts)
+        coverage.append(Coverage(locale=locale_id, translated=translated, total=total))
+    return Report(problems=tuple(problems), coverage=tuple(coverage))
