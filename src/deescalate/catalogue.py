@@ -189,6 +189,23 @@ def find_line(
     return start + 1
 
 
+def find_text_line(text: str, after: int | None, snippet: str) -> int | None:
+    """The first line from ``after`` on that contains the start of ``snippet``.
+
+    Used to point at the exact variant of a multi-line list; the snippet is
+    cut before any character TOML may have escaped.
+    """
+    if after is None:
+        return None
+    probe = re.split(r'["\\\n]', snippet, maxsplit=1)[0][:40]
+    if len(probe) < 4:
+        return None
+    for number, line in enumerate(text.splitlines()[after - 1 :], start=after):
+        if probe in line:
+            return number
+    return None
+
+
 def _validation_error(err: ValidationError, *, path: str, text: str) -> CatalogueError:
     """Turn pydantic's first error into a CatalogueError naming file, entry, field, line."""
     errors = err.errors(include_url=False)
@@ -569,7 +586,8 @@ def _compile_variants(
                     field=field_name,
                     **where,  # type: ignore[arg-type]
                 )
-            template = compile_template(item, entry.placeholders, field=field_name, **where)  # type: ignore[arg-type]
+            item_where = dict(where, line=find_text_line(text, line, item) or line)
+            template = compile_template(item, entry.placeholders, field=field_name, **item_where)  # type: ignore[arg-type]
             templates = [template]
             variant = Variant(index, template, None, template.names)
         for template in templates:
@@ -578,8 +596,10 @@ def _compile_variants(
                 raise CatalogueError(
                     "the text leaves out required placeholder(s) "
                     + ", ".join(f"{{{n}}}" for n in sorted(missing)),
+                    path=path,
+                    entry_id=entry.id,
                     field=field_name,
-                    **where,  # type: ignore[arg-type]
+                    line=find_text_line(text, line, template.source) or line,
                 )
         variants.append(variant)
     return tuple(variants)
