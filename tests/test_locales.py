@@ -1,0 +1,242 @@
+"""Every shipped locale, every stage, situation, register and channel: complete and its own."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal
+
+import pytest
+
+import deescalate as de
+from deescalate.checks import check
+
+BOOK = de.Phrasebook.default()
+LOCALES = BOOK.locales
+PHRASE_STAGES = [s for s in de.Stage if s is not de.Stage.COOL_DOWN]
+SITUATIONS = list(BOOK.neutral.situations)
+LEFTOVER = re.compile(r"\{[a-z_]+\}")
+
+SAMPLES: dict[str, object] = {
+    "summary": "SUMMARY",
+    "name": "Sam",
+    "company": "Acme",
+    "date": datetime.date(2026, 11, 30),
+    "days": 3,
+    "amount": de.Money(Decimal("12.5"), "EUR"),
+    "options": ["A", "B", "C"],
+    "crisis_line": "0800 000 000",
+}
+
+
+def _registers(locale: str) -> tuple[de.Register, ...]:
+    return BOOK.locale_data(locale).registers
+
+
+def test_every_locale_is_shipped() -> None:
+    """The six locales of the mission ship, Simplified Chinese under its script."""
+    assert set(LOCALES) == {"af", "da", "en", "ko", "ro", "zh_Hans"}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_check_is_clean_and_complete(locale: str) -> None:
+    """deescalate check reports 100% coverage and no problem for the locale."""
+    report = check(BOOK, (locale,))
+    assert [str(p) for p in report.problems] == []
+    assert report.coverage[0].percent == 100.0
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("situation", SITUATIONS)
+def test_every_stage_and_register_is_served_in_the_locale(locale: str, situation: str) -> None:
+    """Each stage of each situation, in each register and channel, comes from the locale itself."""
+    for stage in PHRASE_STAGES:
+        for register in _registers(locale):
+            for channel in (None, *de.Channel):
+                try:
+                    options = BOOK.options(
+                        stage,
+                        situation=situation,
+                        locale=locale,
+                        register=register,
+                        channel=channel,
+                    )
+                except de.NoContentError:
+                    continue  # e.g. nothing phone-free at this stage; the no-channel call covers it
+                for entry_id, variant in options:
+                    phrase = BOOK.pick(
+                        stage,
+                        situation=situation,
+                        locale=locale,
+                        register=register,
+                        channel=channel,
+                        entry=entry_id,
+                        variant=variant,
+                    )
+                    assert phrase.locale == locale
+                    assert phrase.register is register
+                    assert not any(f.kind is not de.FallbackKind.SITUATION for f in phrase.fallback)
+                    assert not LEFTOVER.search(phrase.text)
+            # without a channel, there is always something to say
+            assert BOOK.options(stage, situation=situation, locale=locale, register=register)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_variant_renders_with_all_placeholders(locale: str) -> None:
+    """Every variant of every phrase renders with sample values, leaving no placeholder."""
+    for entry in BOOK.neutral.entries.values():
+        if entry.kind is not de.Kind.PHRASE:
+            continue
+        values = {name: SAMPLES[name] for name in entry.placeholders}
+        for register in _registers(locale):
+            for entry_id, variant in BOOK.options(
+                entry.stage,
+                situation=entry.situations[0],
+                locale=locale,
+                register=register,
+                values=values,
+                entry=entry.id,
+            ):
+                phrase = BOOK.pick(
+                    entry.stage,
+                    situation=entry.situations[0],
+                    locale=locale,
+                    register=register,
+                    values=values,
+                    entry=entry_id,
+                    variant=variant,
+                )
+                assert phrase.locale == locale, phrase
+                assert not LEFTOVER.search(phrase.text), phrase.text
+                for name in ("summary", "crisis_line"):
+                    if name in values and "{" + name + "}" in str(
+                        BOOK.locale_data(locale).texts[entry.id]
+                    ):
+                        assert str(values[name]) in phrase.text
+
+
+@pytest.mark.parametrize("locale", [loc for loc in LOCALES if loc != "en"])
+def test_no_text_repeats_another_locale(locale: str) -> None:
+    """No phrase or tip text of a locale is the same as another locale's."""
+
+    def texts(loc: str) -> set[str]:
+        data = BOOK.locale_data(loc)
+        out: set[str] = set()
+        for by_register in data.texts.values():
+            for variants in by_register.values():
+                for v in variants:
+                    src = v.source
+                    out.update([src] if isinstance(src, str) else src.values())
+        return {t for t in out if re.search(r"\w{4,}", LEFTOVER.sub("", t))}
+
+    mine = texts(locale)
+    for other in LOCALES:
+        if other != locale:
+            assert not (mine & texts(other)), (locale, other, sorted(mine & texts(other))[:3])
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_playbook_for_every_situation_is_fully_localised(locale: str) -> None:
+    """A playbook in the locale uses only the locale's own texts and labels."""
+    for situation in SITUATIONS:
+        for register in _registers(locale):
+            pb = BOOK.playbook(situation, locale=locale, register=register)
+            assert pb.locale == locale
+            assert pb.fallback == ()
+            data = BOOK.locale_data(locale)
+            # Labels come from the locale's own file (a word may coincide with English).
+            assert pb.title == data.situation_names[situation]
+            for stage in pb.stages:
+                assert stage.label == data.labels[stage.stage.value]
+                for phrase in stage.phrases:
+                    assert phrase.locale == locale
+                for tip in stage.tips:
+                    assert tip.locale == locale
+
+
+@pytest.mark.parametrize(
+    ("locale", "amount", "expected"),
+    [
+        ("da", ("12.5", "DKK"), "12,50\xa0kr."),
+        ("ro", ("12.5", "RON"), "12,50\xa0RON"),
+        ("af", ("12.5", "ZAR"), "R12,50"),
+        ("ko", ("12500", "KRW"), "₩12,500"),
+        ("zh_Hans", ("12.5", "CNY"), "¥12.50"),
+        ("en", ("12.5", "EUR"), "€12.50"),
+    ],
+)
+def test_money_reads_as_the_locale_writes_it(
+    locale: str, amount: tuple[str, str], expected: str
+) -> None:
+    """Money in a refund line is CLDR's form for the locale."""
+    phrase = BOOK.pick(
+        "resolve",
+        situation="billing-error",
+        locale=locale,
+        entry="resolve.billing-error.refund",
+        values={"amount": de.Money(Decimal(amount[0]), amount[1])},
+        seed=0,
+    )
+    assert expected in phrase.text
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("da", "A, B eller C"),
+        ("ro", "A, B sau C"),
+        ("af", "A, B of C"),
+        ("zh_Hans", "A、B或C"),
+        ("ko", "A, B 또는 C"),
+    ],
+)
+def test_option_lists_use_the_locales_or(locale: str, expected: str) -> None:
+    """The options list is joined with the locale's word for 'or'."""
+    phrase = BOOK.pick("resolve", locale=locale, values={"options": ["A", "B", "C"]}, seed=0)
+    assert expected in phrase.text
+
+
+@pytest.mark.parametrize(
+    ("locale", "days", "category"),
+    [
+        ("ro", 1, "one"),
+        ("ro", 2, "few"),
+        ("ro", 20, "other"),
+        ("da", 1, "one"),
+        ("da", 3, "other"),
+        ("af", 1, "one"),
+        ("ko", 1, "other"),
+        ("zh_Hans", 1, "other"),
+    ],
+)
+def test_plural_forms_by_cldr_category(locale: str, days: int, category: str) -> None:
+    """The replacement line uses the form of the number's CLDR plural category."""
+    data = BOOK.locale_data(locale)
+    variants = next(iter(data.texts["apologise.faulty-product.replacement"].values()))
+    forms = variants[0].forms
+    assert forms is not None
+    phrase = BOOK.pick(
+        "apologise",
+        situation="faulty-product",
+        locale=locale,
+        values={"days": days},
+        entry="apologise.faulty-product.replacement",
+        variant=0,
+        register=next(iter(data.texts["apologise.faulty-product.replacement"])),
+    )
+    expected = forms[category].render({"days": str(days)})
+    assert phrase.text == expected
+
+
+def test_simplified_chinese_is_purely_simplified() -> None:
+    """Every zh_Hans text is unchanged by a Traditional-to-Simplified conversion."""
+    import opencc
+
+    converter = opencc.OpenCC("t2s")
+    data = BOOK.locale_data("zh_Hans")
+    for entry_id, by_register in data.texts.items():
+        for variants in by_register.values():
+            for v in variants:
+                src = v.source
+                for text in [src] if isinstance(src, str) else src.values():
+                    assert converter.convert(text) == text, (entry_id, text)
