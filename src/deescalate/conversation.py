@@ -1,0 +1,945 @@
+"""Conversations: one contact, turn by turn, with a memory.
+
+A :class:`~deescalate.Phrasebook` is stateless; a :class:`Conversation` is the
+state of one contact on top of it:
+
+* **no repeats** — no variant is said twice until every variant of its entry
+  that fits has been said; then the least recently used one comes back. The
+  choice is deterministic for a given ``seed``.
+* **the abuse ladder** — each ``insult`` climbs one step of the
+  ``abusive-language`` ladder (boundary → warning → final warning → ending the
+  contact); ``calmed-down`` steps back down one.
+* **safety mode** — ``self-harm`` or ``violence`` switches the contact to
+  ``safety-threat`` for good: only safety lines and tips, never a cheerful close
+  and never the ladder's "I'll end this conversation".
+* **resumable state** — :attr:`Conversation.state` is a frozen model that
+  round-trips through JSON; :meth:`Conversation.resume` (or
+  :meth:`Phrasebook.resume`) carries on exactly where it stopped.
+* **a log** — what was suggested and noted, when, in which locale, for
+  documenting the contact.
+
+>>> import deescalate as de
+>>> conv = de.Phrasebook.default().conversation(situation="late-delivery", seed=3)
+>>> conv.next_stage()
+<Stage.CALM: 'calm'>
+>>> conv.note("insult")
+>>> conv.situation, conv.ladder_step
+('abusive-language', 1)
+>>> conv.say(conv.next_stage()).id
+'calm.abusive-language.boundary'
+>>> conv.topic
+'late-delivery'
+
+A conversation is not meant to be shared between threads (it holds one
+contact), but its methods take a lock, so a stray concurrent call cannot
+corrupt it. Any number of conversations may share one phrasebook.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+from .errors import (
+    DeescalateError,
+    InvalidOptionError,
+    InvalidValueError,
+    MissingValueError,
+    NoContentError,
+    StateError,
+    UnexpectedValueError,
+    UnknownSituationError,
+)
+from .i18n import parse_preferences
+from .models import Channel, Kind, Phrase, Register, Stage, Tip
+from .picker import Phrasebook
+
+__all__ = [
+    "ABUSE_SITUATION",
+    "MAX_WARNINGS",
+    "SAFETY_SITUATION",
+    "STATE_VERSION",
+    "Conversation",
+    "ConversationState",
+    "Event",
+    "LogKind",
+    "LogRecord",
+]
+
+ABUSE_SITUATION = "abusive-language"
+"""The situation whose ladder an ``insult`` climbs."""
+
+SAFETY_SITUATION = "safety-threat"
+"""The situation a ``self-harm`` or ``violence`` event switches to, for good."""
+
+STATE_VERSION = 1
+"""The version of :class:`ConversationState`'s shape; a saved state of another is refused."""
+
+MAX_WARNINGS = 10
+"""The most warnings a ladder can be configured with before the contact ends."""
+
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- events -----------------------------------------------------------------------------
+
+
+class Event(StrEnum):
+    """Something that happened in the contact, noted with :meth:`Conversation.note`."""
+
+    INSULT = "insult"
+    """The customer insulted or swore at the agent: one step up the abuse ladder."""
+    ASKED_FOR_MANAGER = "asked-for-manager"
+    """The customer asked for a manager or supervisor (situation ``wants-manager``)."""
+    THREATENED_TO_SUE = "threatened-to-sue"
+    """The customer threatened legal action (situation ``legal-threat``)."""
+    CRIED = "cried"
+    """The customer is crying or despairing (situation ``distressed``)."""
+    SELF_HARM = "self-harm"
+    """The customer spoke of harming themselves: safety mode for the rest of the contact."""
+    VIOLENCE = "violence"
+    """The customer threatened violence: safety mode for the rest of the contact."""
+    CALMED_DOWN = "calmed-down"
+    """The customer calmed down: one step back down the abuse ladder."""
+
+    @classmethod
+    def coerce(cls, value: Event | str) -> Event:
+        """Return the event for a member, its value or a short alias.
+
+        Case, spaces and underscores don't matter; the aliases are ``calm``,
+        ``manager``, ``sue``, ``cry``/``crying``, ``suicide`` and ``abuse``.
+
+        >>> Event.coerce("calmed down"), Event.coerce("calm"), Event.coerce("MANAGER")
+        (<Event.CALMED_DOWN: 'calmed-down'>, <Event.CALMED_DOWN: 'calmed-down'>, \
+<Event.ASKED_FOR_MANAGER: 'asked-for-manager'>)
+        """
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, str):
+            key = "-".join(value.strip().lower().replace("_", " ").split())
+            try:
+                return cls(key)
+            except ValueError:
+                alias = _EVENT_ALIASES.get(key)
+                if alias is not None:
+                    return alias
+        raise InvalidOptionError("event", value, [e.value for e in cls])
+
+
+_EVENT_ALIASES: Mapping[str, Event] = {
+    "calm": Event.CALMED_DOWN,
+    "calmed": Event.CALMED_DOWN,
+    "calm-down": Event.CALMED_DOWN,
+    "manager": Event.ASKED_FOR_MANAGER,
+    "supervisor": Event.ASKED_FOR_MANAGER,
+    "sue": Event.THREATENED_TO_SUE,
+    "legal": Event.THREATENED_TO_SUE,
+    "cry": Event.CRIED,
+    "crying": Event.CRIED,
+    "suicide": Event.SELF_HARM,
+    "abuse": Event.INSULT,
+    "insulted": Event.INSULT,
+}
+
+_SAFETY_EVENTS = frozenset({Event.SELF_HARM, Event.VIOLENCE})
+
+# Events that bring a situation into play, and the stage the contact goes back to,
+# so the agent restates (or, for tears, reassures) before resolving again.
+_IMPLIES: Mapping[Event, tuple[str, Stage]] = {
+    Event.ASKED_FOR_MANAGER: ("wants-manager", Stage.RESTATE),
+    Event.THREATENED_TO_SUE: ("legal-threat", Stage.RESTATE),
+    Event.CRIED: ("distressed", Stage.CALM),
+}
+
+_STAGE_ORDER = {stage: index for index, stage in enumerate(Stage)}
+
+
+# --- the state ---------------------------------------------------------------------------
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LogKind(StrEnum):
+    """What a :class:`LogRecord` records."""
+
+    PHRASE = "phrase"
+    """A line suggested to the agent for the customer."""
+    TIPS = "tips"
+    """Advice shown to the agent."""
+    EVENT = "event"
+    """Something that happened, noted by the agent."""
+    SKIP = "skip"
+    """A stage the agent handled without a suggested line."""
+    REPAIR = "repair"
+    """Saved state resumed with catalogues that no longer had all of it."""
+
+
+class LogRecord(_Frozen):
+    """One line of a conversation's log."""
+
+    at: datetime = Field(description="When it happened (UTC unless a clock says otherwise).")
+    kind: LogKind = Field(description="What this record is about.")
+    stage: Stage | None = Field(default=None, description="The stage of a phrase, tips or skip.")
+    event: Event | None = Field(default=None, description="The event noted, for kind 'event'.")
+    entry: str | None = Field(default=None, description="The entry id of a phrase.")
+    variant: int | None = Field(default=None, description="The variant of a phrase, from 0.")
+    tips: tuple[str, ...] = Field(default=(), description="The entry ids of the tips shown.")
+    locale: str | None = Field(default=None, description="The catalogue locale of the text.")
+    text: str | None = Field(
+        default=None, description="The phrase as suggested; for a repair, what was repaired."
+    )
+    words: str | None = Field(
+        default=None, description="The customer's exact words, when the agent noted them."
+    )
+    situation: str = Field(description="The conversation's situation after this record.")
+    ladder_step: int = Field(ge=0, description="The abuse ladder step after this record.")
+
+
+class ConversationState(_Frozen):
+    """Everything a :class:`Conversation` remembers, as a frozen, JSON-ready model.
+
+    Store ``state.model_dump_json()`` between requests and give it back to
+    :meth:`Phrasebook.resume`.
+    """
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True
+    )
+
+    version: Literal[1] = Field(default=1, description="The shape of this model.")
+    topic: str = Field(description="The situation the contact is about (it never changes).")
+    locale: str | tuple[str, ...] = Field(description="The locale requested, as given.")
+    register_: Register | None = Field(
+        default=None, alias="register", description="The register requested, if any."
+    )
+    channel: Channel | None = Field(default=None, description="The channel, if given.")
+    gloss: str | None = Field(
+        default=None, description="The locale of a gloss on every line and tip, if any."
+    )
+    values: dict[str, str] = Field(
+        default_factory=dict,
+        description="Values for the whole contact (name, company, crisis_line, ...).",
+    )
+    seed: int = Field(description="The seed of every choice in this contact.")
+    warnings: int = Field(
+        ge=0, le=MAX_WARNINGS, description="Warnings on the abuse ladder before the contact ends."
+    )
+    ladder_step: int = Field(
+        default=0, ge=0, description="The abuse ladder step reached (0 = none)."
+    )
+    ladder_said: int = Field(
+        default=0, ge=0, description="The highest ladder step whose line has been said."
+    )
+    safety: bool = Field(default=False, description="Whether safety mode is on (for good).")
+    implied: tuple[str, ...] = Field(
+        default=(), description="Situations events brought in, oldest first."
+    )
+    done: tuple[Stage, ...] = Field(default=(), description="Stages done, in order.")
+    ended: bool = Field(default=False, description="Whether the ladder's ending line was said.")
+    log: tuple[LogRecord, ...] = Field(default=(), description="What happened, in order.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ConversationState:
+        top = self.warnings + 1
+        if self.ladder_step > top or self.ladder_said > top:
+            raise ValueError(f"ladder steps go up to {top} with {self.warnings} warnings")
+        return self
+
+    @property
+    def register(self) -> Register | None:
+        """The register requested (the field is stored as ``register_``)."""
+        return self.register_
+
+
+_LOG_JSON: TypeAdapter[tuple[LogRecord, ...]] = TypeAdapter(tuple[LogRecord, ...])
+
+
+@dataclass(frozen=True, slots=True)
+class _Pool:
+    """The variants one turn may choose from, and where they come from."""
+
+    situation: str
+    """The situation to pass to the picker (the layer that supplied the pool)."""
+    pairs: tuple[tuple[str, int], ...]
+    ladder_position: int = 0
+    """The ladder step this line is, or 0 for an ordinary line."""
+
+
+# --- the conversation ----------------------------------------------------------------------
+
+
+class Conversation:
+    """One contact: say the next line, note what happens, keep the state.
+
+    Make one with :meth:`Phrasebook.conversation` (or this constructor) and
+    carry on a stored one with :meth:`Phrasebook.resume`.
+
+    ``situation`` is what the contact is about (its :attr:`topic`); events may
+    add situations on top without losing it. ``locale``, ``register`` and
+    ``channel`` are as for :meth:`Phrasebook.pick`, and so is ``gloss`` (the same
+    line in the agent's language, on every line and tip). ``customer_name`` and
+    ``values`` are text values for the whole contact (``name``, ``company``,
+    ``crisis_line``, ...): each entry that declares one gets it, and they never
+    rule an entry out. ``warnings`` is how many warnings the abuse ladder gives
+    before the contact is ended (default: the ladder's own, 3). ``seed`` makes
+    every choice deterministic (a random one is drawn and kept in the state
+    otherwise). ``clock`` stamps the log (default: now, in UTC).
+    """
+
+    def __init__(
+        self,
+        book: Phrasebook,
+        *,
+        situation: str = "general",
+        locale: str | Sequence[str] = "en",
+        register: Register | str | None = None,
+        channel: Channel | str | None = None,
+        gloss: str | None = None,
+        customer_name: str | None = None,
+        values: Mapping[str, str] | None = None,
+        warnings: int | None = None,
+        seed: int | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        """Start a contact; see the class docstring for the options."""
+        if situation not in book.neutral.situations:
+            raise UnknownSituationError(situation, book.neutral.situations)
+        if isinstance(locale, str):
+            parse_preferences(locale)
+            locale_arg: str | tuple[str, ...] = locale
+        else:
+            locale_arg = tuple(locale)
+            parse_preferences(locale_arg)
+        if gloss is not None:
+            parse_preferences(gloss)
+        if seed is None:
+            seed = secrets.randbits(32)
+        elif not isinstance(seed, int) or isinstance(seed, bool):
+            raise InvalidOptionError("seed", seed, ["an int", "None"])
+        default_warnings = max(len(_base_ladder(book)) - 1, 0)
+        if warnings is None:
+            warnings = default_warnings
+        elif (
+            not isinstance(warnings, int)
+            or isinstance(warnings, bool)
+            or not 0 <= warnings <= MAX_WARNINGS
+        ):
+            raise InvalidOptionError("warnings", warnings, [f"an int from 0 to {MAX_WARNINGS}"])
+        state = ConversationState(
+            topic=situation,
+            locale=locale_arg,
+            register_=_enum(Register, "register", register),
+            channel=_enum(Channel, "channel", channel),
+            gloss=gloss,
+            values=_contact_values(book, customer_name, values),
+            seed=seed,
+            warnings=warnings,
+            # A contact that starts out abusive starts on the ladder's first step,
+            # and one that starts as a safety threat is in safety mode from the outset.
+            ladder_step=1 if situation == ABUSE_SITUATION and _base_ladder(book) else 0,
+            safety=situation == SAFETY_SITUATION,
+        )
+        self._setup(book, state, clock)
+
+    def _setup(self, book: Phrasebook, state: ConversationState, clock: Clock | None) -> None:
+        self._book = book
+        self._state = state
+        self._clock: Clock = clock or _utc_now
+        self._lock = threading.Lock()
+        self._ladder = _effective_ladder(_base_ladder(book), state.warnings)
+
+    @classmethod
+    def resume(
+        cls,
+        book: Phrasebook,
+        state: ConversationState | str | bytes | Mapping[str, Any],
+        *,
+        repair: bool = False,
+        clock: Clock | None = None,
+    ) -> Conversation:
+        """Carry on a contact from its saved state (a model, its JSON, or that JSON parsed).
+
+        The state is checked against ``book``: a situation that no longer
+        exists is a :class:`~deescalate.StateError`. Entry ids in the log or
+        contact values that these catalogues no longer have are a
+        :class:`~deescalate.StateError` too, unless ``repair=True``: then the
+        log is kept as it was (it is history), the rotation simply ignores the
+        missing entries, values no entry declares any more are dropped,
+        situations that no longer exist are dropped from the situations events
+        brought in, and a ``repair`` record in the log says what was done.
+        """
+        parsed = _parse_state(state)
+        fixed, problems = _check_state(book, parsed)
+        if problems and not repair:
+            raise StateError(
+                "saved conversation state does not fit these catalogues: "
+                + "; ".join(problems)
+                + ". Resume with repair=True to continue without them (the log is kept)."
+            )
+        conversation = cls.__new__(cls)
+        conversation._setup(book, fixed, clock)
+        if problems:
+            with conversation._lock:
+                conversation._append(
+                    LogRecord(
+                        at=conversation._clock(),
+                        kind=LogKind.REPAIR,
+                        text="; ".join(problems),
+                        situation=conversation._layers(fixed)[0],
+                        ladder_step=fixed.ladder_step,
+                    )
+                )
+        return conversation
+
+    # --- what it knows -----------------------------------------------------------------
+
+    @property
+    def book(self) -> Phrasebook:
+        """The phrasebook the conversation picks from."""
+        return self._book
+
+    @property
+    def state(self) -> ConversationState:
+        """The whole state, frozen: store ``state.model_dump_json()`` to resume later."""
+        return self._state
+
+    @property
+    def log(self) -> tuple[LogRecord, ...]:
+        """What was suggested and noted, in order, with stage, entry id, locale and time."""
+        return self._state.log
+
+    def log_json(self, *, indent: int | None = 2) -> str:
+        """The log as a JSON array, for the contact's documentation."""
+        return _LOG_JSON.dump_json(self._state.log, indent=indent).decode()
+
+    @property
+    def topic(self) -> str:
+        """The situation the contact is about; events never change it."""
+        return self._state.topic
+
+    @property
+    def situation(self) -> str:
+        """The situation now: ``safety-threat`` in safety mode, ``abusive-language`` on the
+        ladder, else the situation the last event brought in, else :attr:`topic`."""
+        return self._layers(self._state)[0]
+
+    @property
+    def ladder_step(self) -> int:
+        """The abuse ladder step reached: 0 for none, :attr:`ladder_length` for the ending."""
+        return self._state.ladder_step
+
+    @property
+    def ladder(self) -> tuple[str, ...]:
+        """The entry ids of this contact's ladder, one per step, the ending last."""
+        return self._ladder
+
+    @property
+    def safety(self) -> bool:
+        """Whether safety mode is on; once on, nothing turns it off."""
+        return self._state.safety
+
+    @property
+    def ended(self) -> bool:
+        """Whether the ladder's ending line has been said (the contact was ended)."""
+        return self._state.ended
+
+    def __repr__(self) -> str:
+        s = self._state
+        return (
+            f"<Conversation topic={s.topic!r} situation={self.situation!r} "
+            f"ladder_step={s.ladder_step} safety={s.safety} turns={len(s.log)}>"
+        )
+
+    # --- what the agent does ---------------------------------------------------------------
+
+    def say(self, stage: Stage | str, *, values: Mapping[str, object] | None = None) -> Phrase:
+        """The next line for ``stage``, never one already said while others remain.
+
+        On the abuse ladder, the calm stage gives the current step's line and
+        the close stage, at the last step, the line that ends the contact. In
+        safety mode only safety lines are given. ``values`` are as for
+        :meth:`Phrasebook.pick` (they choose among entries); the contact's own
+        values are added to each entry that declares them.
+        """
+        stage_ = Stage.coerce(stage)
+        with self._lock:
+            state = self._state
+            pool = self._pool_for(stage_, state, values)
+            entry_id, variant = self._choose(pool.pairs, state)
+            entry = self._book.neutral.entries[entry_id]
+            given = dict(values or {})
+            for name, value in state.values.items():
+                if name not in given and name in entry.placeholders:
+                    given[name] = value
+            phrase = self._book.pick(
+                stage_,
+                situation=pool.situation,
+                locale=state.locale,
+                register=state.register_,
+                channel=state.channel,
+                gloss=state.gloss,
+                values=given or None,
+                entry=entry_id,
+                variant=variant,
+            )
+            update: dict[str, Any] = {"done": _add_stage(state.done, stage_)}
+            if pool.ladder_position:
+                update["ladder_said"] = max(state.ladder_said, pool.ladder_position)
+                if pool.ladder_position == len(self._ladder):
+                    update["ended"] = True
+            self._state = state.model_copy(update=update)
+            self._append(
+                LogRecord(
+                    at=self._clock(),
+                    kind=LogKind.PHRASE,
+                    stage=stage_,
+                    entry=phrase.id,
+                    variant=phrase.variant,
+                    locale=phrase.locale,
+                    text=phrase.text,
+                    situation=self._layers(self._state)[0],
+                    ladder_step=self._state.ladder_step,
+                )
+            )
+            return phrase
+
+    def tips(self, stage: Stage | str) -> tuple[Tip, ...]:
+        """Advice for the agent at ``stage`` in the situations in play, the most pressing first.
+
+        In safety mode only the safety tips. Showing the cool-down tips marks
+        the cool-down as done.
+        """
+        stage_ = Stage.coerce(stage)
+        with self._lock:
+            state = self._state
+            layers = self._layers(state)
+            found: dict[str, Tip] = {}
+            for layer in layers:
+                for tip in self._book.tips(
+                    stage_,
+                    situation=layer,
+                    locale=state.locale,
+                    channel=state.channel,
+                    gloss=state.gloss,
+                ):
+                    found.setdefault(tip.id, tip)
+            rank = {situation: index for index, situation in enumerate(layers)}
+            # The situations in play first (ladder, then events, then topic), then
+            # what they inherit; sorted() is stable, so each keeps the picker's order.
+            tips = tuple(sorted(found.values(), key=lambda t: rank.get(t.situation, len(rank))))
+            if stage_ is Stage.COOL_DOWN:
+                self._state = state.model_copy(update={"done": _add_stage(state.done, stage_)})
+            self._append(
+                LogRecord(
+                    at=self._clock(),
+                    kind=LogKind.TIPS,
+                    stage=stage_,
+                    tips=tuple(t.id for t in tips),
+                    locale=tips[0].locale if tips else None,
+                    situation=layers[0],
+                    ladder_step=state.ladder_step,
+                )
+            )
+            return tips
+
+    def skip(self, stage: Stage | str) -> None:
+        """Mark ``stage`` as done without a suggested line (the agent used their own words)."""
+        stage_ = Stage.coerce(stage)
+        with self._lock:
+            state = self._state
+            self._state = state.model_copy(update={"done": _add_stage(state.done, stage_)})
+            self._append(
+                LogRecord(
+                    at=self._clock(),
+                    kind=LogKind.SKIP,
+                    stage=stage_,
+                    situation=self._layers(state)[0],
+                    ladder_step=state.ladder_step,
+                )
+            )
+
+    def note(self, event: Event | str, *, words: str | None = None) -> None:
+        """Record what happened; the situation, the ladder and the next stage follow from it.
+
+        ``insult`` climbs the abuse ladder one step, but never more than one
+        above the last ladder line said (so every warning is given before the
+        contact is ended) and never past its end; ``calmed-down`` steps it
+        back one. ``asked-for-manager``,
+        ``threatened-to-sue`` and ``cried`` bring their situation in on top
+        of the topic and send the contact back to restating (or, for tears,
+        to calming). ``self-harm`` and ``violence`` switch on safety mode for
+        good; after that, other events are recorded but change nothing.
+        ``words`` keeps the customer's exact words in the log.
+        """
+        event_ = Event.coerce(event)
+        if words is not None and not isinstance(words, str):
+            raise InvalidValueError("words", "text (a str)", words)
+        with self._lock:
+            state = self._state
+            update: dict[str, Any] = {}
+            if event_ in _SAFETY_EVENTS:
+                if not state.safety:
+                    # The safety procedure starts from the beginning: calm, then listen, ...
+                    update = {"safety": True, "done": ()}
+            elif state.safety:
+                pass  # nothing switches safety mode off, and the ladder is suspended in it
+            elif event_ is Event.INSULT:
+                if self._ladder:
+                    # One step above the last line said, at most: insults that pile up
+                    # before the agent answers never skip a warning on the way to the end.
+                    step = min(state.ladder_step + 1, state.ladder_said + 1, len(self._ladder))
+                    update = {"ladder_step": max(step, state.ladder_step)}
+            elif event_ is Event.CALMED_DOWN:
+                step = max(state.ladder_step - 1, 0)
+                update = {"ladder_step": step, "ladder_said": min(state.ladder_said, step)}
+            else:
+                situation, back_to = _IMPLIES[event_]
+                if situation in self._book.neutral.situations:
+                    update = {
+                        "implied": (*(s for s in state.implied if s != situation), situation),
+                        "done": tuple(
+                            d for d in state.done if _STAGE_ORDER[d] < _STAGE_ORDER[back_to]
+                        ),
+                    }
+            self._state = state.model_copy(update=update)
+            self._append(
+                LogRecord(
+                    at=self._clock(),
+                    kind=LogKind.EVENT,
+                    event=event_,
+                    words=words,
+                    situation=self._layers(self._state)[0],
+                    ladder_step=self._state.ladder_step,
+                )
+            )
+
+    def next_stage(self) -> Stage | None:
+        """The stage to go to now, or ``None`` when the contact and its cool-down are over.
+
+        A pending ladder step comes first; then the first stage after the
+        furthest one done that has lines (from calm again when safety mode
+        began; from restate, or calm for tears, after an event that brings in a
+        situation); after the close, or once the contact was ended, the
+        cool-down (tips only).
+        """
+        with self._lock:
+            state = self._state
+            if state.ended:
+                return None if Stage.COOL_DOWN in state.done else Stage.COOL_DOWN
+            if not state.safety and state.ladder_said < state.ladder_step:
+                step_entry = self._ladder[state.ladder_step - 1]
+                return self._book.neutral.entries[step_entry].stage
+            # Carry on after the furthest stage reached: an agent who jumped ahead is
+            # not sent back (events that need an earlier stage reopen it themselves).
+            furthest = max((_STAGE_ORDER[d] for d in state.done), default=-1)
+            for stage in Stage:
+                if stage in state.done or _STAGE_ORDER[stage] < furthest:
+                    continue
+                if stage is Stage.COOL_DOWN:
+                    return stage
+                try:
+                    self._pool_for(stage, state, None)
+                except NoContentError:
+                    continue  # nothing to say at this stage here (a channel filter, say)
+                except DeescalateError:
+                    pass  # lines exist but need values the caller has to give
+                return stage
+            return None
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _append(self, record: LogRecord) -> None:
+        self._state = self._state.model_copy(update={"log": (*self._state.log, record)})
+
+    def _layers(self, state: ConversationState) -> tuple[str, ...]:
+        """The situations in play, the most pressing first, the topic last."""
+        if state.safety:
+            return (SAFETY_SITUATION,)
+        layers: list[str] = []
+        if state.ladder_step > 0 and ABUSE_SITUATION in self._book.neutral.situations:
+            layers.append(ABUSE_SITUATION)
+        layers.extend(reversed(state.implied))
+        layers.append(state.topic)
+        return tuple(dict.fromkeys(layers))
+
+    def _ladder_target(self, stage: Stage, state: ConversationState) -> tuple[int, str] | None:
+        """The ladder line for ``stage`` at the current step: the latest step of that stage."""
+        if state.safety or state.ladder_step == 0:
+            return None
+        entries = self._book.neutral.entries
+        for position in range(min(state.ladder_step, len(self._ladder)), 0, -1):
+            entry_id = self._ladder[position - 1]
+            if entries[entry_id].stage is stage:
+                return position, entry_id
+        return None
+
+    def _pool_for(
+        self, stage: Stage, state: ConversationState, values: Mapping[str, object] | None
+    ) -> _Pool:
+        target = self._ladder_target(stage, state)
+        if target is not None:
+            position, entry_id = target
+            pairs = self._options(stage, ABUSE_SITUATION, state, values, entry_id)[1]
+            return _Pool(ABUSE_SITUATION, pairs, position)
+        # Ladder lines are said only as ladder steps, never as ordinary content (a
+        # contact about abuse that calmed down, or a ladder with no boundary step).
+        ladder_ids = frozenset(_base_ladder(self._book))
+        layers = self._layers(state)
+        for layer in layers[:-1]:
+            # A situation brought in by an event speaks only where it has lines of its
+            # own; elsewhere the topic does (a late delivery stays a late delivery).
+            try:
+                level, pairs = self._options(stage, layer, state, values)
+            except (NoContentError, MissingValueError, UnexpectedValueError):
+                continue
+            pairs = tuple(p for p in pairs if p[0] not in ladder_ids)
+            if level == 0 and pairs:
+                return _Pool(layer, pairs)
+        situation: str | None = layers[-1]
+        while situation is not None:
+            pairs = tuple(
+                p
+                for p in self._options(stage, situation, state, values)[1]
+                if p[0] not in ladder_ids
+            )
+            if pairs:
+                return _Pool(situation, pairs)
+            parent = self._book.neutral.situations[situation]
+            situation = parent.parent if parent.inherits else None
+        raise NoContentError(
+            f"stage {stage.value!r} of situation {layers[-1]!r} has no lines "
+            "outside the abuse ladder"
+        )
+
+    def _options(
+        self,
+        stage: Stage,
+        situation: str,
+        state: ConversationState,
+        values: Mapping[str, object] | None,
+        entry: str | None = None,
+    ) -> tuple[int, tuple[tuple[str, int], ...]]:
+        """The variants to choose from and how far up the situation chain they come from.
+
+        The picker takes only entries that use exactly the values given, so the
+        contact's values are tried in each combination some entry declares, and
+        the results at the nearest level of the situation chain are merged.
+        """
+        neutral = self._book.neutral
+        strict = dict(values or {})
+        contact = {k: v for k, v in state.values.items() if k not in strict}
+        chain = _chain(self._book, situation)
+        if entry is not None:
+            relevant = [neutral.entries[entry]]
+        else:
+            relevant = [
+                e
+                for e in neutral.entries.values()
+                if e.kind is Kind.PHRASE
+                and e.stage is stage
+                and any(s in chain for s in e.situations)
+            ]
+        subsets = {frozenset[str]()} | {
+            frozenset(contact.keys() & e.placeholders.keys()) for e in relevant
+        }
+        found: list[tuple[int, str, int]] = []
+        first_error: DeescalateError | None = None
+        for subset in sorted(subsets, key=lambda s: (len(s), sorted(s))):
+            given = strict | {name: contact[name] for name in subset}
+            try:
+                pairs = self._book.options(
+                    stage,
+                    situation=situation,
+                    locale=state.locale,
+                    register=state.register_,
+                    channel=state.channel,
+                    values=given or None,
+                    entry=entry,
+                )
+            except (NoContentError, MissingValueError, UnexpectedValueError) as err:
+                first_error = first_error or err
+                continue
+            for entry_id, variant in pairs:
+                situations = neutral.entries[entry_id].situations
+                level = next((i for i, s in enumerate(chain) if s in situations), len(chain))
+                found.append((level, entry_id, variant))
+        if not found:
+            if first_error is not None:
+                raise first_error
+            raise NoContentError(f"stage {stage.value!r} of situation {situation!r} has no lines")
+        best = min(level for level, _, _ in found)
+        pairs = tuple(dict.fromkeys((e, v) for level, e, v in found if level == best))
+        return best, pairs
+
+    def _choose(
+        self, pairs: tuple[tuple[str, int], ...], state: ConversationState
+    ) -> tuple[str, int]:
+        """A variant not said yet if there is one (seeded), else the least recently said."""
+        last_said: dict[tuple[str, int], int] = {}
+        said = 0
+        for record in state.log:
+            if record.kind is LogKind.PHRASE and record.entry is not None:
+                last_said[(record.entry, record.variant or 0)] = said
+                said += 1
+        fresh = [p for p in pairs if p not in last_said]
+        if fresh:
+            return fresh[_draw(state.seed, said, len(fresh))]
+        return min(pairs, key=lambda p: last_said[p])
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _draw(seed: int, turn: int, n: int) -> int:
+    """A stable choice in range(n) from the seed and the turn, the same in every process."""
+    digest = hashlib.blake2b(f"{seed}:{turn}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % n
+
+
+def _add_stage(done: tuple[Stage, ...], stage: Stage) -> tuple[Stage, ...]:
+    return done if stage in done else (*done, stage)
+
+
+def _enum(enum: Any, option: str, value: object) -> Any:
+    if value is None or isinstance(value, enum):
+        return value
+    try:
+        return enum(value)
+    except ValueError:
+        raise InvalidOptionError(option, value, [m.value for m in enum]) from None
+
+
+def _chain(book: Phrasebook, situation: str) -> tuple[str, ...]:
+    """The situation and the ancestors whose content it may use, as the picker walks them."""
+    situations = book.neutral.situations
+    chain = [situation]
+    current = situations[situation]
+    while current.inherits and current.parent is not None:
+        chain.append(current.parent)
+        current = situations[current.parent]
+    return tuple(chain)
+
+
+def _base_ladder(book: Phrasebook) -> tuple[str, ...]:
+    situation = book.neutral.situations.get(ABUSE_SITUATION)
+    return situation.ladder if situation is not None else ()
+
+
+def _effective_ladder(base: tuple[str, ...], warnings: int) -> tuple[str, ...]:
+    """The ladder with ``warnings`` warning steps before the ending.
+
+    The first warning is the catalogue's first step (the boundary) and the last is
+    its last warning (the final one); the steps between repeat the middle ones.
+    One warning is the final warning alone; none ends the contact at once.
+    """
+    if not base:
+        return ()
+    *warning_steps, ending = base
+    if warnings == 0 or not warning_steps:
+        return (ending,)
+    if warnings == 1:
+        return (warning_steps[-1], ending)
+    middle = warning_steps[1:-1] or warning_steps[-1:]
+    filler = tuple(middle[i % len(middle)] for i in range(warnings - 2))
+    return (warning_steps[0], *filler, warning_steps[-1], ending)
+
+
+def _contact_values(
+    book: Phrasebook, customer_name: str | None, values: Mapping[str, str] | None
+) -> dict[str, str]:
+    """Validate the whole-contact values; blank ones count as not given (no holes)."""
+    merged: dict[str, str] = {}
+    for name, value in (values or {}).items():
+        if not isinstance(value, str):
+            raise InvalidValueError(name, "text (a str)", value)
+        if value.strip():
+            merged[name] = value
+    if customer_name is not None:
+        if not isinstance(customer_name, str):
+            raise InvalidValueError("name", "text (a str)", customer_name)
+        if "name" in merged:
+            raise InvalidOptionError(
+                "customer_name", customer_name, ["either customer_name= or values['name']"]
+            )
+        if customer_name.strip():
+            merged["name"] = customer_name
+    declared = {
+        name
+        for e in book.neutral.entries.values()
+        if e.kind is Kind.PHRASE
+        for name in e.placeholders
+    }
+    extra = merged.keys() - declared
+    if extra:
+        raise UnexpectedValueError("conversation values", extra, declared)
+    return merged
+
+
+def _parse_state(state: object) -> ConversationState:
+    if isinstance(state, ConversationState):
+        return state
+    try:
+        if isinstance(state, str | bytes | bytearray):
+            return ConversationState.model_validate_json(state)
+        if isinstance(state, Mapping):
+            return ConversationState.model_validate(state)
+    except ValidationError as err:
+        first = err.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the state"
+        more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+        raise StateError(
+            f"saved conversation state is not valid: {where}: {first['msg']}{more}"
+        ) from None
+    raise StateError(
+        f"saved conversation state must be a ConversationState, its JSON or a dict, "
+        f"not {type(state).__name__}"
+    )
+
+
+def _check_state(book: Phrasebook, state: ConversationState) -> tuple[ConversationState, list[str]]:
+    """The state as it can be resumed with ``book``, and what had to be left out of it."""
+    neutral = book.neutral
+    if state.topic not in neutral.situations:
+        raise StateError(
+            f"saved conversation is about situation {state.topic!r}, which these catalogues "
+            f"do not define; defined: {', '.join(sorted(neutral.situations))}"
+        )
+    problems: list[str] = []
+    implied = tuple(s for s in state.implied if s in neutral.situations)
+    problems.extend(f"situation {s!r} no longer exists" for s in state.implied if s not in implied)
+    missing: dict[str, int] = {}
+    for number, record in enumerate(state.log, start=1):
+        if (
+            record.kind is LogKind.PHRASE
+            and record.entry is not None
+            and record.entry not in neutral.entries
+        ):
+            missing.setdefault(record.entry, number)
+    problems.extend(
+        f"entry {entry!r} (log record {number}) no longer exists"
+        for entry, number in missing.items()
+    )
+    declared = {name for e in neutral.entries.values() for name in e.placeholders}
+    values = {k: v for k, v in state.values.items() if k in declared}
+    problems.extend(
+        f"no entry uses the value {name!r} any more" for name in state.values if name not in values
+    )
+    update: dict[str, Any] = {"implied": implied, "values": values}
+    if state.ladder_step and not _base_ladder(book):
+        problems.append(f"situation {ABUSE_SITUATION!r} no longer has a ladder")
+        update |= {"ladder_step": 0, "ladder_said": 0}
+    return state.model_copy(update=update), problems

@@ -1,0 +1,805 @@
+"""Conversations: no repeats, the abuse ladder, safety mode, resumable state, the log."""
+
+from __future__ import annotations
+
+import doctest
+import json
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import deescalate as de
+from deescalate import conversation as conversation_module
+from deescalate.catalogue import shipped_catalogue
+from deescalate.conversation import ABUSE_SITUATION, SAFETY_SITUATION
+
+BOOK = de.Phrasebook.default()
+LOCALES = BOOK.locales
+LADDER = BOOK.neutral.situations[ABUSE_SITUATION].ladder
+SAY_STAGES = [s for s in de.Stage if s is not de.Stage.COOL_DOWN]
+TOPICS = sorted(BOOK.neutral.situations)
+
+
+def fixed_clock() -> Callable[[], datetime]:
+    """A clock that ticks one second per call, so runs compare equal."""
+    start = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+    ticks: Iterator[int] = iter(range(1_000_000))
+    return lambda: start + timedelta(seconds=next(ticks))
+
+
+def start(**options: Any) -> de.Conversation:
+    """A conversation on the shipped book with a fixed seed and clock unless given."""
+    options.setdefault("seed", 11)
+    options.setdefault("clock", fixed_clock())
+    return BOOK.conversation(**options)
+
+
+def climb(conv: de.Conversation, insults: int) -> list[str]:
+    """Note an insult and say the recommended line, ``insults`` times; return the ids."""
+    said = []
+    for _ in range(insults):
+        conv.note(de.Event.INSULT)
+        said.append(conv.say(conv.next_stage() or de.Stage.CALM).id)
+    return said
+
+
+def is_safety_entry(entry_id: str) -> bool:
+    """Whether the entry belongs to the safety-threat situation."""
+    return SAFETY_SITUATION in BOOK.neutral.entries[entry_id].situations
+
+
+# --- basics ------------------------------------------------------------------------------
+
+
+def test_docstring_examples() -> None:
+    """The examples in the module's docstrings are true."""
+    assert doctest.testmod(conversation_module).failed == 0
+
+
+def test_phrasebook_conversation_makes_a_fresh_contact() -> None:
+    """Phrasebook.conversation starts at calm, on the topic, with no ladder and no safety."""
+    conv = BOOK.conversation(situation="late-delivery")
+    assert isinstance(conv, de.Conversation)
+    assert conv.book is BOOK
+    assert conv.topic == conv.situation == "late-delivery"
+    assert conv.next_stage() is de.Stage.CALM
+    assert (conv.ladder_step, conv.safety, conv.ended, conv.log) == (0, False, False, ())
+    assert conv.ladder == LADDER
+    assert "late-delivery" in repr(conv)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_whole_contact_runs_in_every_locale(locale: str) -> None:
+    """Following next_stage gives one line per stage in order, then cool-down tips, then None."""
+    conv = start(locale=locale, situation="late-delivery", channel="phone")
+    stages: list[de.Stage] = []
+    while (stage := conv.next_stage()) is not None:
+        if stage is de.Stage.COOL_DOWN:
+            assert conv.tips(stage)
+        else:
+            phrase = conv.say(stage)
+            assert phrase.stage is stage
+            assert phrase.text
+            assert phrase.locale in LOCALES
+        stages.append(stage)
+    assert stages == list(de.Stage)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_an_abusive_call_climbs_the_ladder_in_every_locale(locale: str) -> None:
+    """Each insult gives the next ladder line; the last one ends the contact."""
+    conv = start(locale=locale, situation="faulty-product")
+    conv.say(conv.next_stage() or de.Stage.CALM)
+    assert climb(conv, len(LADDER)) == list(LADDER)
+    assert conv.ended
+    assert conv.next_stage() is de.Stage.COOL_DOWN
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_safety_call_gives_only_safety_content_in_every_locale(locale: str) -> None:
+    """After self-harm every line and tip of every stage is safety content."""
+    conv = start(locale=locale, situation="billing-error")
+    conv.note(de.Event.SELF_HARM)
+    for stage in de.Stage:
+        for tip in conv.tips(stage):
+            assert tip.situation == SAFETY_SITUATION
+        if stage is not de.Stage.COOL_DOWN:
+            phrase = conv.say(stage)
+            assert is_safety_entry(phrase.id)
+            assert phrase.verbatim
+
+
+# --- no repeats --------------------------------------------------------------------------
+
+
+def variants_of(entry_id: str, **options: Any) -> set[int]:
+    """Every variant of an entry that fits (English, no values)."""
+    stage = BOOK.neutral.entries[entry_id].stage
+    situation = BOOK.neutral.entries[entry_id].situations[0]
+    return {v for _, v in BOOK.options(stage, situation=situation, entry=entry_id, **options)}
+
+
+def test_no_variant_repeats_until_its_entry_is_used_up() -> None:
+    """Saying calm many times uses every variant of every entry before any repeat."""
+    conv = start()
+    pool = set(BOOK.options(de.Stage.CALM))
+    said = [(p.id, p.variant) for p in (conv.say("calm") for _ in range(len(pool)))]
+    assert len(set(said)) == len(said) == len(pool)
+    assert set(said) == pool
+
+
+def test_after_using_everything_the_least_recently_used_comes_back() -> None:
+    """Once every variant is used, the order of the first round repeats (LRU)."""
+    conv = start()
+    n = len(BOOK.options(de.Stage.CALM))
+    first = [(p.id, p.variant) for p in (conv.say("calm") for _ in range(n))]
+    second = [(p.id, p.variant) for p in (conv.say("calm") for _ in range(n))]
+    assert second == first
+
+
+def test_the_same_seed_gives_the_same_contact() -> None:
+    """Two conversations with one seed and the same calls say the same lines."""
+    runs = []
+    for _ in range(2):
+        conv = start(seed=42)
+        runs.append([conv.say(stage).text for stage in SAY_STAGES * 3])
+    assert runs[0] == runs[1]
+
+
+def test_different_seeds_give_different_orders() -> None:
+    """The seed changes which unused variant comes first."""
+    firsts = {(p.id, p.variant) for p in (start(seed=seed).say("calm") for seed in range(20))}
+    assert len(firsts) > 2
+
+
+def test_without_a_seed_one_is_drawn_and_kept() -> None:
+    """A conversation without a seed stores the one it drew, so a resume repeats it."""
+    conv = BOOK.conversation()
+    assert isinstance(conv.state.seed, int)
+
+
+# --- the abuse ladder ----------------------------------------------------------------------
+
+
+def test_an_insult_moves_the_topic_into_the_ladder_without_losing_it() -> None:
+    """An insult makes the situation abusive-language; the topic stays late-delivery."""
+    conv = start(situation="late-delivery")
+    conv.note("insult")
+    assert conv.situation == ABUSE_SITUATION
+    assert conv.topic == "late-delivery"
+    assert conv.ladder_step == 1
+    assert conv.next_stage() is de.Stage.CALM
+    assert conv.say("calm").id == LADDER[0]
+    # Stages the ladder has nothing for still speak about the late delivery.
+    assert conv.say("apologise").situation == "late-delivery"
+
+
+def test_the_ladder_end_brings_the_policy_tip() -> None:
+    """At the ending step the close line ends the contact and the tips say to document it."""
+    conv = start()
+    climb(conv, len(LADDER) - 1)
+    conv.note("insult")
+    assert conv.next_stage() is de.Stage.CLOSE
+    assert conv.say("close").id == LADDER[-1]
+    assert "close.abusive-language.document" in [t.id for t in conv.tips("close")]
+    assert conv.ended
+
+
+def test_insults_never_climb_past_the_end() -> None:
+    """More insults than steps stop at the ending step."""
+    conv = start()
+    climb(conv, len(LADDER))
+    for _ in range(5):
+        conv.note("insult")
+    assert conv.ladder_step == len(LADDER)
+
+
+def test_insults_that_pile_up_never_skip_a_warning() -> None:
+    """Insults before the agent answers climb one step only; each warning is still said."""
+    conv = start()
+    for _ in range(5):
+        conv.note("insult")
+    assert conv.ladder_step == 1
+    said = []
+    while not conv.ended:
+        said.append(conv.say(conv.next_stage() or "calm").id)
+        for _ in range(3):
+            conv.note("insult")
+    assert said == list(LADDER)
+
+
+def test_calming_down_steps_the_ladder_back() -> None:
+    """calmed-down lowers the step by one; at zero the topic is back."""
+    conv = start(situation="long-wait")
+    conv.note("insult")
+    conv.say("calm")
+    conv.note("insult")
+    conv.note("calmed-down")
+    assert conv.ladder_step == 1
+    assert conv.next_stage() is de.Stage.LISTEN  # the boundary was said: nothing pending
+    conv.note("calm")
+    assert conv.ladder_step == 0
+    assert conv.situation == "long-wait"
+    conv.note("calm")
+    assert conv.ladder_step == 0
+
+
+def test_after_stepping_back_an_insult_repeats_the_step_with_a_new_variant() -> None:
+    """Climbing to a step again says its line again, in a variant not used yet."""
+    conv = start()
+    conv.note("insult")
+    first = conv.say("calm")
+    conv.note("calmed-down")
+    conv.note("insult")
+    again = conv.say(conv.next_stage() or "calm")
+    assert again.id == first.id
+    assert again.variant != first.variant
+
+
+@pytest.mark.parametrize("warnings", [0, 1, 2, 3, 4, 7])
+def test_the_number_of_warnings_is_configurable(warnings: int) -> None:
+    """With N warnings the contact ends on the (N+1)th insult, final warning just before."""
+    conv = start(warnings=warnings)
+    assert len(conv.ladder) == warnings + 1
+    said = climb(conv, warnings + 1)
+    assert said[-1] == LADDER[-1]
+    assert conv.ended
+    if warnings >= 1:
+        assert said[-2] == LADDER[-2]
+    if warnings >= 2:
+        assert said[0] == LADDER[0]
+
+
+def test_the_default_warnings_come_from_the_catalogue_ladder() -> None:
+    """Without warnings= the ladder is the catalogue's, three warnings then the ending."""
+    assert start().state.warnings == len(LADDER) - 1 == 3
+
+
+@pytest.mark.parametrize("warnings", [-1, 11, "3", True, 2.0])
+def test_invalid_warnings_are_refused(warnings: object) -> None:
+    """warnings must be an int from 0 to 10."""
+    with pytest.raises(de.InvalidOptionError, match="warnings"):
+        start(warnings=warnings)
+
+
+def test_a_contact_about_abuse_starts_on_the_ladder() -> None:
+    """situation='abusive-language' starts at step 1: the boundary comes first."""
+    conv = start(situation=ABUSE_SITUATION)
+    assert conv.ladder_step == 1
+    assert conv.say(conv.next_stage() or "calm").id == LADDER[0]
+
+
+# --- safety mode ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("event", [de.Event.SELF_HARM, de.Event.VIOLENCE])
+def test_a_safety_event_switches_to_safety_for_good(event: de.Event) -> None:
+    """self-harm or violence means safety-threat, whatever is noted afterwards."""
+    conv = start(situation="wants-manager")
+    conv.say("calm")
+    conv.say("listen")
+    conv.note("insult")
+    conv.note(event)
+    assert conv.safety
+    assert conv.situation == SAFETY_SITUATION
+    assert conv.next_stage() is de.Stage.CALM
+    for later in de.Event:
+        conv.note(later)
+        assert conv.situation == SAFETY_SITUATION
+    for stage in SAY_STAGES * 2:
+        phrase = conv.say(stage)
+        assert is_safety_entry(phrase.id)
+        assert phrase.id not in LADDER
+    assert not conv.ended
+
+
+def test_safety_mode_never_ends_the_contact_even_at_the_ladder_end() -> None:
+    """Insults that reached the ending step before a threat never produce the ending line."""
+    conv = start()
+    climb(conv, len(LADDER) - 1)
+    conv.note("insult")
+    assert conv.ladder_step == len(LADDER)
+    conv.note("violence")
+    assert conv.say("close").id == "close.safety-threat.staying"
+    assert conv.say("calm").id == "calm.safety-threat.here"
+    assert not conv.ended
+
+
+def test_a_contact_about_a_safety_threat_starts_in_safety_mode() -> None:
+    """situation='safety-threat' is safety mode from the first line."""
+    conv = start(situation=SAFETY_SITUATION)
+    assert conv.safety
+    assert is_safety_entry(conv.say("calm").id)
+
+
+def test_the_crisis_line_is_offered_once_the_company_gives_it() -> None:
+    """A crisis_line contact value lets the warm hand-over name the service."""
+    conv = start(values={"crisis_line": "the Helpline, 0800 123 456"})
+    conv.note("self-harm")
+    said = {p.id: p.text for p in (conv.say("resolve") for _ in range(2))}
+    assert set(said) == {"resolve.safety-threat.crisis-line", "resolve.safety-threat.bring-in-help"}
+    assert "0800 123 456" in said["resolve.safety-threat.crisis-line"]
+
+
+# --- other events -----------------------------------------------------------------------------
+
+
+def test_asking_for_a_manager_brings_in_wants_manager() -> None:
+    """asked-for-manager: restate again, resolve by connecting; the topic still apologises."""
+    conv = start(situation="late-delivery")
+    for stage in (de.Stage.CALM, de.Stage.LISTEN, de.Stage.RESTATE, de.Stage.APOLOGISE):
+        conv.say(stage)
+    conv.note("asked-for-manager", words="Get me your manager.")
+    assert conv.situation == "wants-manager"
+    assert conv.topic == "late-delivery"
+    assert conv.next_stage() is de.Stage.RESTATE
+    assert conv.say("restate").id == "restate.wants-manager.request"
+    assert conv.say("resolve").situation == "wants-manager"
+    assert conv.say("apologise").id == "apologise.late-delivery.delay"
+    assert conv.log[4].words == "Get me your manager."
+
+
+def test_tears_bring_in_distressed_from_calm() -> None:
+    """cried: the contact goes back to calm with the distressed reassurance."""
+    conv = start(situation="repeat-contact")
+    for stage in SAY_STAGES[:4]:
+        conv.say(stage)
+    conv.note("cried")
+    assert conv.next_stage() is de.Stage.CALM
+    assert conv.say("calm").id == "calm.distressed.reassure"
+
+
+def test_a_legal_threat_uses_the_reviewed_wording() -> None:
+    """threatened-to-sue brings in legal-threat, whose lines are verbatim."""
+    conv = start()
+    conv.say("calm")
+    conv.say("listen")
+    conv.note("threatened-to-sue")
+    assert conv.next_stage() is de.Stage.RESTATE
+    assert conv.say("restate").verbatim
+
+
+def test_tips_put_the_most_pressing_situation_first() -> None:
+    """On the ladder the abuse tips come before the topic's and the general ones."""
+    conv = start(situation="late-delivery")
+    conv.note("insult")
+    tips = conv.tips("calm")
+    assert tips[0].situation == ABUSE_SITUATION
+    assert {t.situation for t in tips} >= {ABUSE_SITUATION, "general"}
+    assert len({t.id for t in tips}) == len(tips)
+
+
+@pytest.mark.parametrize(
+    ("text", "event"),
+    [
+        ("insult", de.Event.INSULT),
+        ("Calmed Down", de.Event.CALMED_DOWN),
+        ("calm", de.Event.CALMED_DOWN),
+        ("asked_for_manager", de.Event.ASKED_FOR_MANAGER),
+        ("manager", de.Event.ASKED_FOR_MANAGER),
+        ("sue", de.Event.THREATENED_TO_SUE),
+        ("crying", de.Event.CRIED),
+        ("suicide", de.Event.SELF_HARM),
+        (de.Event.VIOLENCE, de.Event.VIOLENCE),
+    ],
+)
+def test_events_accept_values_and_aliases(text: str, event: de.Event) -> None:
+    """Event.coerce takes a member, its value in any case, or a short alias."""
+    assert de.Event.coerce(text) is event
+
+
+@pytest.mark.parametrize("bad", ["shouted", "", 3, None])
+def test_unknown_events_are_refused(bad: object) -> None:
+    """An unknown event is an InvalidOptionError listing the events."""
+    with pytest.raises(de.InvalidOptionError, match="asked-for-manager"):
+        start().note(bad)  # type: ignore[arg-type]
+
+
+# --- options and values ---------------------------------------------------------------------
+
+
+def test_the_customer_name_is_used_where_a_line_takes_it() -> None:
+    """customer_name fills {name}; lines without it stay in the rotation."""
+    conv = start(customer_name="Ana")
+    n = len(set(BOOK.options(de.Stage.CALM))) + len(
+        set(BOOK.options(de.Stage.CALM, values={"name": "x"}))
+    )
+    texts = [conv.say("calm").text for _ in range(n)]
+    assert any("Ana" in t for t in texts)
+    assert any("Ana" not in t for t in texts)
+    assert not any("{name}" in t for t in texts)
+
+
+def test_a_blank_customer_name_counts_as_none() -> None:
+    """A blank name is not used, so no line reads 'Thank you, .'."""
+    assert start(customer_name="  ").state.values == {}
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"situation": "flood"}, de.UnknownSituationError, "flood"),
+        ({"locale": "!!"}, de.InvalidLocaleError, "!!"),
+        ({"gloss": "!!"}, de.InvalidLocaleError, "!!"),
+        ({"register": "casual"}, de.InvalidOptionError, "register"),
+        ({"channel": "fax"}, de.InvalidOptionError, "channel"),
+        ({"seed": "7"}, de.InvalidOptionError, "seed"),
+        ({"values": {"colour": "red"}}, de.UnexpectedValueError, "colour"),
+        ({"values": {"name": 5}}, de.InvalidValueError, "{name}"),
+        ({"customer_name": 5}, de.InvalidValueError, "{name}"),
+        ({"customer_name": "A", "values": {"name": "B"}}, de.InvalidOptionError, "customer_name"),
+    ],
+)
+def test_bad_options_raise_clear_errors(
+    options: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    """Bad options are deescalate errors that name the problem."""
+    with pytest.raises(error, match=message.replace("{", r"\{").replace("}", r"\}")):
+        start(**options)
+
+
+def test_values_for_one_line_choose_the_entry() -> None:
+    """say(values=...) picks among entries as pick does: a summary means the summary line."""
+    phrase = start().say("restate", values={"summary": "the parcel is late"})
+    assert phrase.id == "restate.summary"
+    assert "the parcel is late" in phrase.text
+
+
+def test_a_failed_line_changes_nothing() -> None:
+    """A bad value raises and leaves the state as it was."""
+    conv = start()
+    before = conv.state
+    with pytest.raises(de.InvalidValueError):
+        conv.say("restate", values={"summary": 42})
+    with pytest.raises(de.UnknownStageError):
+        conv.say("breathe")
+    assert conv.state == before
+
+
+def test_a_gloss_comes_with_every_line() -> None:
+    """gloss= adds the agent's language to each line and tip."""
+    conv = start(locale="da", gloss="en")
+    phrase = conv.say("calm")
+    assert phrase.gloss is not None and phrase.gloss.locale == "en"
+    assert all(t.gloss is not None for t in conv.tips("calm"))
+
+
+def test_skip_marks_a_stage_done() -> None:
+    """skip() moves the contact on without a line, and the log says so."""
+    conv = start()
+    conv.skip("calm")
+    assert conv.next_stage() is de.Stage.LISTEN
+    assert conv.log[-1].kind is de.LogKind.SKIP
+
+
+def test_jumping_ahead_is_not_undone() -> None:
+    """After an agent jumps to close, only the cool-down is left."""
+    conv = start()
+    conv.say("close")
+    assert conv.next_stage() is de.Stage.COOL_DOWN
+    conv.tips("cool-down")
+    assert conv.next_stage() is None
+
+
+# --- the log ------------------------------------------------------------------------------------
+
+
+def test_the_log_records_lines_events_and_tips() -> None:
+    """Each record has kind, stage or event, entry id, locale and the clock's time."""
+    conv = start(locale="ko", situation="late-delivery")
+    phrase = conv.say("calm")
+    conv.note("insult", words="exact words here")
+    conv.tips("calm")
+    said, noted, shown = conv.log
+    assert (said.kind, said.stage, said.entry, said.variant) == (
+        de.LogKind.PHRASE,
+        de.Stage.CALM,
+        phrase.id,
+        phrase.variant,
+    )
+    assert said.locale == phrase.locale == "ko"
+    assert said.text == phrase.text
+    assert said.at == datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+    assert (noted.kind, noted.event, noted.words) == (
+        de.LogKind.EVENT,
+        de.Event.INSULT,
+        "exact words here",
+    )
+    assert (noted.situation, noted.ladder_step) == (ABUSE_SITUATION, 1)
+    assert shown.kind is de.LogKind.TIPS and shown.tips
+    assert noted.at > said.at
+
+
+def test_the_log_exports_as_json() -> None:
+    """log_json() is a JSON array with ISO timestamps and the entry ids."""
+    conv = start()
+    conv.say("calm")
+    conv.note("cried")
+    data = json.loads(conv.log_json())
+    assert [r["kind"] for r in data] == ["phrase", "event"]
+    assert data[0]["entry"].startswith("calm.")
+    assert datetime.fromisoformat(data[0]["at"]).tzinfo is not None
+    assert json.loads(conv.log_json(indent=None)) == data
+
+
+# --- state ---------------------------------------------------------------------------------------
+
+
+def test_state_is_frozen() -> None:
+    """The state model cannot be changed in place."""
+    state = start().state
+    with pytest.raises(ValueError, match="frozen"):
+        state.seed = 3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("form", ["model", "json", "bytes", "dict"])
+def test_state_round_trips_and_continues_identically(form: str) -> None:
+    """A resumed conversation equals the original and goes on saying the same lines."""
+    conv = start(situation="billing-error", locale="da", customer_name="Mette")
+    conv.say("calm")
+    conv.note("insult")
+    conv.say("calm")
+    state = conv.state
+    saved: Any = {
+        "model": state,
+        "json": state.model_dump_json(),
+        "bytes": state.model_dump_json().encode(),
+        "dict": json.loads(state.model_dump_json()),
+    }[form]
+    again = BOOK.resume(saved, clock=fixed_clock())
+    assert again.state == state
+    conv._clock = fixed_clock()  # both go on with the same timestamps
+    for stage in SAY_STAGES:
+        assert again.say(stage) == conv.say(stage)
+    assert again.state == conv.state
+
+
+@pytest.mark.parametrize(
+    ("saved", "message"),
+    [
+        ("{not json", "not valid"),
+        ('{"version": 2}', "version"),
+        (b'{"topic": "general"}', "locale"),
+        ({"topic": "general", "locale": "en", "seed": 1, "warnings": 3, "x": 1}, "x"),
+        (
+            {"topic": "general", "locale": "en", "seed": 1, "warnings": 1, "ladder_step": 5},
+            "ladder",
+        ),
+        (42, "not int"),
+        ({"topic": "flood", "locale": "en", "seed": 1, "warnings": 3}, "flood"),
+    ],
+)
+def test_bad_state_is_a_state_error(saved: object, message: str) -> None:
+    """Anything that is not a fitting state raises StateError, never a crash."""
+    with pytest.raises(de.StateError, match=message):
+        BOOK.resume(saved)  # type: ignore[arg-type]
+
+
+def stale_state() -> de.ConversationState:
+    """A saved state whose log names an entry that these catalogues no longer have."""
+    conv = start()
+    conv.say("calm")
+    conv.say("calm")
+    log = list(conv.state.log)
+    log[0] = log[0].model_copy(update={"entry": "calm.retired-line"})
+    return conv.state.model_copy(
+        update={"log": tuple(log), "implied": ("gone-situation", "distressed")}
+    )
+
+
+def test_a_state_with_a_vanished_entry_is_refused_clearly() -> None:
+    """An entry id that no longer exists is a StateError naming it and the way out."""
+    with pytest.raises(de.StateError, match=r"calm\.retired-line.*repair=True"):
+        BOOK.resume(stale_state())
+
+
+def test_repair_resumes_a_stale_state_and_says_so() -> None:
+    """repair=True keeps the log, drops what no longer exists, and logs a repair record."""
+    state = stale_state()
+    conv = BOOK.resume(state, repair=True, clock=fixed_clock())
+    assert conv.log[: len(state.log)] == state.log
+    assert conv.log[-1].kind is de.LogKind.REPAIR
+    assert "calm.retired-line" in (conv.log[-1].text or "")
+    assert conv.state.implied == ("distressed",)
+    conv.say("calm")  # the contact goes on
+
+
+# --- properties ---------------------------------------------------------------------------------
+
+ACTIONS = st.lists(
+    st.one_of(
+        st.sampled_from(SAY_STAGES).map(lambda s: ("say", s)),
+        st.sampled_from(list(de.Event)).map(lambda e: ("note", e)),
+        st.just(("next", None)),
+    ),
+    max_size=30,
+)
+SETUP = st.fixed_dictionaries(
+    {
+        "situation": st.sampled_from(TOPICS),
+        "seed": st.integers(0, 2**32),
+        "customer_name": st.sampled_from([None, "Sam"]),
+        "warnings": st.integers(0, 5),
+    }
+)
+PROPERTY_SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+def run(conv: de.Conversation, actions: list[tuple[str, Any]]) -> list[de.Phrase]:
+    """Apply actions; return the lines said."""
+    said: list[de.Phrase] = []
+    for kind, arg in actions:
+        if kind == "note":
+            conv.note(arg)
+            continue
+        stage = arg if kind == "say" else conv.next_stage()
+        if stage is None or stage is de.Stage.COOL_DOWN:
+            conv.tips(de.Stage.COOL_DOWN)
+        else:
+            said.append(conv.say(stage))
+    return said
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@PROPERTY_SETTINGS
+@given(setup=SETUP, actions=ACTIONS)
+def test_property_no_variant_repeats_before_its_entry_is_used_up(
+    locale: str, setup: dict[str, Any], actions: list[tuple[str, Any]]
+) -> None:
+    """A variant comes back only after every fitting variant of its entry, and it is the LRU."""
+    conv = start(locale=locale, **setup)
+    said = run(conv, actions)
+    last: dict[tuple[str, int], int] = {}
+    for turn, phrase in enumerate(said):
+        key = (phrase.id, phrase.variant)
+        if key in last:
+            entry = BOOK.neutral.entries[phrase.id]
+            values = (
+                {"name": "Sam"} if setup["customer_name"] and "name" in entry.placeholders else {}
+            )
+            available = {
+                v
+                for _, v in BOOK.options(
+                    phrase.stage,
+                    situation=phrase.situation,
+                    locale=locale,
+                    entry=phrase.id,
+                    values=values or None,
+                )
+            }
+            used = {v for (e, v) in last if e == phrase.id}
+            assert available <= used, (phrase.id, available, used)
+            assert last[key] == min(last[(phrase.id, v)] for v in available)
+        last[key] = turn
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@PROPERTY_SETTINGS
+@given(setup=SETUP, actions=ACTIONS)
+def test_property_safety_mode_only_ever_gives_safety_content(
+    locale: str, setup: dict[str, Any], actions: list[tuple[str, Any]]
+) -> None:
+    """After a safety event, no line or tip comes from outside safety-threat, ever."""
+    conv = start(locale=locale, **setup)
+    safe_from: int | None = 0 if setup["situation"] == SAFETY_SITUATION else None
+    for index, (kind, arg) in enumerate(actions):
+        run(conv, [(kind, arg)])
+        if kind == "note" and arg in (de.Event.SELF_HARM, de.Event.VIOLENCE) and safe_from is None:
+            safe_from = len(conv.log)
+        assert conv.safety == (safe_from is not None), index
+    if safe_from is None:
+        return
+    for record in conv.log[safe_from:]:
+        if record.entry is not None:
+            assert is_safety_entry(record.entry)
+            assert record.entry not in LADDER
+        for tip in record.tips:
+            assert is_safety_entry(tip)
+        assert record.situation == SAFETY_SITUATION
+    assert not conv.ended or any(r.entry == LADDER[-1] for r in conv.log[:safe_from])
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@PROPERTY_SETTINGS
+@given(setup=SETUP, actions=ACTIONS)
+def test_property_the_ladder_never_skips_a_step_upward(
+    locale: str, setup: dict[str, Any], actions: list[tuple[str, Any]]
+) -> None:
+    """The step moves by at most one per event and a ladder line matches the step reached."""
+    conv = start(locale=locale, **setup)
+    run(conv, actions)
+    ladder = conv.ladder
+    step = 1 if setup["situation"] == ABUSE_SITUATION else 0
+    for record in conv.log:
+        assert record.ladder_step - step <= 1
+        assert record.ladder_step <= len(ladder)
+        if record.kind is not de.LogKind.EVENT:
+            assert record.ladder_step == step
+        step = record.ladder_step
+        if record.entry == ladder[-1]:
+            assert record.ladder_step == len(ladder)
+            # Every warning was said before the ending, the final one last.
+            before = [r.entry for r in conv.log[: conv.log.index(record)]]
+            assert all(step_entry in before for step_entry in ladder[:-1])
+        elif record.entry in ladder and record.situation != SAFETY_SITUATION:
+            positions = [i + 1 for i, e in enumerate(ladder) if e == record.entry]
+            assert min(positions) <= record.ladder_step
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@PROPERTY_SETTINGS
+@given(setup=SETUP, actions=ACTIONS, split=st.integers(0, 30))
+def test_property_a_resumed_state_continues_identically(
+    locale: str, setup: dict[str, Any], actions: list[tuple[str, Any]], split: int
+) -> None:
+    """State saved as JSON at any point resumes into a conversation that goes on the same."""
+    original = start(locale=locale, clock=fixed_clock(), **setup)
+    run(original, actions[:split])
+    resumed = BOOK.resume(original.state.model_dump_json(), clock=fixed_clock())
+    assert resumed.state == original.state
+    original._clock = fixed_clock()
+    rest = actions[split:]
+    assert run(resumed, rest) == run(original, rest)
+    assert resumed.state == original.state
+    assert resumed.next_stage() == original.next_stage()
+
+
+# --- threads --------------------------------------------------------------------------------------
+
+
+def script(number: int) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+    """A varied but fixed contact for the thread test."""
+    events = list(de.Event)
+    actions: list[tuple[str, Any]] = []
+    for i in range(12):
+        actions.append(("next", None))
+        if (number + i) % 3 == 0:
+            actions.append(("note", events[(number * 7 + i) % len(events)]))
+    setup = {
+        "locale": LOCALES[number % len(LOCALES)],
+        "situation": TOPICS[number % len(TOPICS)],
+        "seed": number,
+        "customer_name": "Lee" if number % 2 else None,
+    }
+    return setup, actions
+
+
+def play(book: de.Phrasebook, number: int) -> tuple[list[dict[str, Any]], str]:
+    """Run one scripted contact on ``book``; return its lines and final state."""
+    setup, actions = script(number)
+    conv = book.conversation(clock=fixed_clock(), **setup)
+    said = run(conv, actions)
+    return [p.model_dump() for p in said], conv.state.model_dump_json()
+
+
+def test_many_conversations_on_one_book_in_threads_match_one_by_one() -> None:
+    """Conversations sharing a fresh Phrasebook across threads say what they say alone."""
+    count = 48
+    sequential = de.Phrasebook.from_directory(shipped_catalogue())
+    alone = [play(sequential, n) for n in range(count)]
+    shared = de.Phrasebook.from_directory(shipped_catalogue())
+    results: dict[int, tuple[list[dict[str, Any]], str]] = {}
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(count)
+
+    def worker(n: int) -> None:
+        try:
+            barrier.wait()
+            results[n] = play(shared, n)
+        except BaseException as err:  # pragma: no cover - reported by the assert below
+            errors.append(err)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert [results[n] for n in range(count)] == alone
