@@ -58,13 +58,20 @@ def wall_ms(code: str, runs: int = 5) -> float:
 
 
 def peak_rss_mib(code: str) -> float:
-    """Peak resident memory of a fresh interpreter after running ``code``, in MiB."""
-    probe = code + "\nimport resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    """Peak resident memory of a fresh interpreter after running ``code``, in MiB.
+
+    Read from /proc (VmHWM): getrusage's ru_maxrss can carry over the parent's peak.
+    """
+    probe = code + (
+        "\nprint(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))"
+    )
     out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
     return int(out.stdout.split()[-1]) / 1024
 
 
-def row(label: str, value: float, unit: str, baseline: float | None = None, target: str = "") -> None:
+def row(
+    label: str, value: float, unit: str, baseline: float | None = None, target: str = ""
+) -> None:
     ratio = f"{value / baseline:6.2f}x" if baseline else " " * 7
     print(f"  {label:<52} {value:10.1f} {unit:<3} {ratio}  {target}")
 
@@ -79,7 +86,9 @@ def main() -> None:
     translations = gettext_baseline()
     template = "Lad mig lige være sikker på, at jeg har forstået det rigtigt: {summary}."
 
-    print(f"deescalate {de.__version__}, Python {sys.version.split()[0]}, median of {REPEAT} runs\n")
+    print(
+        f"deescalate {de.__version__}, Python {sys.version.split()[0]}, median of {REPEAT} runs\n"
+    )
     print("Warm calls (ns per call)")
     dict_ns = median_ns(lambda: table[key])
     gettext_ns = median_ns(lambda: translations.gettext("I'm here to help."))
@@ -104,16 +113,21 @@ def main() -> None:
         5000,
     )
     date_pick_ns = median_ns(
-        lambda: book.pick("resolve", situation="late-delivery", locale="da", seed=1,
-                          values={"date": day}),
+        lambda: book.pick(
+            "resolve", situation="late-delivery", locale="da", seed=1, values={"date": day}
+        ),
         5000,
     )
     row("pick, no values, seed", pick_ns, "ns", gettext_ns, "vs gettext: target < 5x (aim 3x)")
     row("pick, no values, random", pick_random_ns, "ns", gettext_ns, "vs gettext")
-    row("pick, one text value", text_ns, "ns", dict_ns + format_ns,
-        "vs dict+format_map: target < 1.5x")
-    row("pick, one money value", money_ns, "ns", currency_ns,
-        "vs format_currency: target < 1.2x")
+    row(
+        "pick, one text value",
+        text_ns,
+        "ns",
+        dict_ns + format_ns,
+        "vs dict+format_map: target < 1.5x",
+    )
+    row("pick, one money value", money_ns, "ns", currency_ns, "vs format_currency: target < 1.2x")
     row("pick, one date value", date_pick_ns, "ns", date_ns, "vs format_date")
 
     print("\nCold start (ms wall, fresh interpreter)")
@@ -131,10 +145,16 @@ def main() -> None:
     print("\nMemory (peak RSS, MiB)")
     row("baseline: python -c pass", peak_rss_mib("pass"), "MiB")
     row("import deescalate", peak_rss_mib("import deescalate"), "MiB")
-    row("all six locales loaded, one pick each", peak_rss_mib(
-        "import deescalate as de\nb = de.Phrasebook.default()\n"
-        "[b.pick('calm', locale=l, seed=1) for l in b.locales]"
-    ), "MiB", None, "target < 40 MiB")
+    row(
+        "all six locales loaded, one pick each",
+        peak_rss_mib(
+            "import deescalate as de\nb = de.Phrasebook.default()\n"
+            "[b.pick('calm', locale=l, seed=1) for l in b.locales]"
+        ),
+        "MiB",
+        None,
+        "target < 40 MiB",
+    )
 
 
 if __name__ == "__main__":

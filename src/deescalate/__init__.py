@@ -15,6 +15,7 @@ the first time it is used.
 """
 
 from ._version import __version__
+from .conversation import Conversation, ConversationState, Event, LogKind, LogRecord
 from .errors import (
     CatalogueError,
     CatalogueSyntaxError,
@@ -57,8 +58,11 @@ __all__ = [
     "CatalogueError",
     "CatalogueSyntaxError",
     "Channel",
+    "Conversation",
+    "ConversationState",
     "DeescalateError",
     "DuplicateEntryError",
+    "Event",
     "Fallback",
     "FallbackKind",
     "Flag",
@@ -67,6 +71,8 @@ __all__ = [
     "InvalidOptionError",
     "InvalidValueError",
     "Kind",
+    "LogKind",
+    "LogRecord",
     "MissingValueError",
     "Money",
     "NoContentError",

@@ -14,10 +14,12 @@ from a caller's locale tag.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -29,14 +31,17 @@ from .errors import (
     CatalogueSyntaxError,
     DuplicateEntryError,
     InvalidLocaleError,
+    InvalidValueError,
     TemplateError,
+    ValueTooLongError,
 )
-from .i18n import parse_tag, plural_categories
+from .i18n import get_locale, parse_tag, plural_categories
 from .models import Channel, Flag, Kind, PlaceholderType, Register, Stage
-from .render import Placeholder, Template, compile_template
+from .render import Placeholder, Template, compile_template, format_value
 
 __all__ = [
     "NEUTRAL_FILE",
+    "OVERLAY_MODES",
     "SOURCE_LOCALE",
     "CatalogueDir",
     "EntryDef",
@@ -46,8 +51,10 @@ __all__ = [
     "SituationDef",
     "Variant",
     "discover_locales",
+    "fingerprint",
     "load_locale",
     "load_neutral",
+    "load_overlay_locale",
     "read_toml",
     "shipped_catalogue",
 ]
@@ -60,6 +67,9 @@ SOURCE_LOCALE = "en"
 
 LABEL_KEYS = frozenset([*(s.value for s in Stage), "phrases", "tips"])
 """The keys of a locale file's ``[labels]`` table."""
+
+OVERLAY_MODES = ("replace", "add")
+"""How an overlay's texts for an entry relate to the texts below it (``mode = ...``)."""
 
 _ENTRY_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+")
 _SITUATION_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -92,6 +102,27 @@ def shipped_catalogue() -> CatalogueDir:
         from importlib_resources import files
     directory: CatalogueDir = files("deescalate").joinpath("locales")
     return directory
+
+
+def fingerprint(texts: Mapping[str, Sequence[str | Mapping[str, str]]]) -> str:
+    """The fingerprint of an entry's source texts, as a locale file's ``source`` records it.
+
+    ``texts`` maps each TOML key (``text``, ``formal``, ``informal``) to its
+    variants as the file holds them: strings, or tables of plural forms. Any
+    change to any text, or a variant added or removed, changes the fingerprint;
+    key order and plural-form order do not. 16 hex digits of SHA-256.
+
+    >>> fingerprint({"text": ["Hello", {"one": "{n} day", "other": "{n} days"}]})
+    'faaaf523039979bc'
+    """
+    canonical = json.dumps(
+        {key: list(values) for key, values in texts.items()},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=dict,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
 def _display_path(item: CatalogueDir) -> str:
@@ -268,6 +299,13 @@ class _NeutralFile(_Strict):
     schema_version: int = Field(alias="schema")
     situations: dict[str, _SituationSpec] = {}
     entries: dict[str, _EntrySpec] = {}
+    values: dict[str, Any] = Field(
+        default={}, description="Default placeholder values, e.g. the company name."
+    )
+
+
+class _OverlayNeutralFile(_NeutralFile):
+    schema_version: int = Field(default=1, alias="schema")
 
 
 _Variant = str | dict[str, str]
@@ -374,6 +412,14 @@ class Neutral:
     path: str
     situations: Mapping[str, SituationDef]
     entries: Mapping[str, EntryDef]
+    values: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    """Default placeholder values (``[values]``), used where a caller gives none."""
+    origins: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Situation or entry id → the overlay file that defines it; others are in ``path``."""
+
+    def origin(self, item_id: str) -> str:
+        """The file that defines a situation or entry id."""
+        return self.origins.get(item_id, self.path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,18 +442,37 @@ class LocaleData:
     """Entry id → fingerprint of the source text it was translated from."""
     text: str = field(repr=False, default="")
     """The file's text, kept to locate problems found after loading."""
+    origins: Mapping[str, tuple[str, str]] = field(
+        repr=False, default_factory=lambda: MappingProxyType({})
+    )
+    """Entry id → (path, text) of the overlay file its texts come from; others are in ``path``."""
+
+    def origin(self, entry_id: str) -> tuple[str, str]:
+        """The path and text of the file that gives an entry's texts in this locale."""
+        return self.origins.get(entry_id, (self.path, self.text))
 
 
 def _frozen(mapping: Mapping[Any, Any]) -> Mapping[Any, Any]:
     return MappingProxyType(dict(mapping))
 
 
-def load_neutral(data: Mapping[str, Any], text: str, path: str) -> Neutral:
-    """Validate the parsed neutral file into a :class:`Neutral`."""
+def load_neutral(
+    data: Mapping[str, Any], text: str, path: str, base: Neutral | None = None
+) -> Neutral:
+    """Validate the parsed neutral file into a :class:`Neutral`.
+
+    With ``base``, the file is an overlay's ``entries.toml`` (``schema`` may be
+    left out): its situations and entries are added to ``base``'s and may refer
+    to them (as parents, as an entry's situations), but an id ``base`` already
+    defines is a :class:`DuplicateEntryError`. Its ``[values]`` are laid over
+    ``base``'s. The result is the merged metadata; ``base`` is not changed.
+    """
+    model = _NeutralFile if base is None else _OverlayNeutralFile
     try:
-        spec = _NeutralFile.model_validate(data)
+        spec = model.model_validate(data)
     except ValidationError as err:
         raise _validation_error(err, path=path, text=text) from None
+    below: Mapping[str, SituationDef] = base.situations if base is not None else {}
     situations: dict[str, SituationDef] = {}
     for sid, s in spec.situations.items():
         line = find_line(text, "situations", sid)
@@ -418,7 +483,15 @@ def load_neutral(data: Mapping[str, Any], text: str, path: str) -> Neutral:
                 field=f"situations.{sid}",
                 line=line,
             )
-        if s.parent is not None and s.parent not in spec.situations:
+        if base is not None and sid in below:
+            raise DuplicateEntryError(
+                f"situation {sid!r} is already defined in {base.origin(sid)}; "
+                "an overlay can add situations but not redefine them",
+                path=path,
+                field=f"situations.{sid}",
+                line=line,
+            )
+        if s.parent is not None and s.parent not in spec.situations and s.parent not in below:
             raise CatalogueError(
                 f"parent {s.parent!r} is not a situation",
                 path=path,
@@ -426,8 +499,9 @@ def load_neutral(data: Mapping[str, Any], text: str, path: str) -> Neutral:
                 line=find_line(text, "situations", sid, "parent"),
             )
         situations[sid] = SituationDef(sid, s.description, s.parent, s.inherits, s.ladder)
-    if "general" not in situations:
+    if base is None and "general" not in situations:
         raise CatalogueError("the situation 'general' must be defined", path=path)
+    known = {**below, **situations}
     for sid in situations:
         seen = {sid}
         parent = situations[sid].parent
@@ -440,7 +514,7 @@ def load_neutral(data: Mapping[str, Any], text: str, path: str) -> Neutral:
                     line=find_line(text, "situations", sid, "parent"),
                 )
             seen.add(parent)
-            parent = situations[parent].parent
+            parent = known[parent].parent
 
     steps: dict[str, int] = {}
     for sid, situation in situations.items():
@@ -464,10 +538,19 @@ def load_neutral(data: Mapping[str, Any], text: str, path: str) -> Neutral:
                 entry_id=eid,
                 line=find_line(text, "entries", eid),
             )
+        if base is not None and eid in base.entries:
+            raise DuplicateEntryError(
+                f"entry {eid!r} is already defined in {base.origin(eid)}; an overlay cannot "
+                "change an entry's metadata (give it new texts in a locale file, or add an "
+                "entry with a new id)",
+                path=path,
+                entry_id=eid,
+                line=find_line(text, "entries", eid),
+            )
         for sid in e.situations:
-            if sid not in situations:
+            if sid not in known:
                 raise CatalogueError(
-                    f"unknown situation {sid!r}; defined: {', '.join(sorted(situations))}",
+                    f"unknown situation {sid!r}; defined: {', '.join(sorted(known))}",
                     path=path,
                     entry_id=eid,
                     field="situations",
@@ -524,7 +607,75 @@ def load_neutral(data: Mapping[str, Any], text: str, path: str) -> Neutral:
             required=frozenset(n for n, p in placeholders.items() if not p.optional),
             optional=frozenset(n for n, p in placeholders.items() if p.optional),
         )
-    return Neutral(path=path, situations=_frozen(situations), entries=_frozen(entries))
+    if base is None:
+        _check_defaults(spec.values, spec.values, entries, set(entries), path=path, text=text)
+        return Neutral(
+            path=path,
+            situations=_frozen(situations),
+            entries=_frozen(entries),
+            values=_frozen(spec.values),
+        )
+    values = {**base.values, **spec.values}
+    merged = {**base.entries, **entries}
+    _check_defaults(values, spec.values, merged, set(entries), path=path, text=text)
+    return Neutral(
+        path=base.path,
+        situations=_frozen(known),
+        entries=_frozen(merged),
+        values=_frozen(values),
+        origins=_frozen({**base.origins, **dict.fromkeys([*situations, *entries], path)}),
+    )
+
+
+def _check_defaults(
+    values: Mapping[str, object],
+    fresh: Mapping[str, object],
+    entries: Mapping[str, EntryDef],
+    new_entries: set[str],
+    *,
+    path: str,
+    text: str,
+) -> None:
+    """Check default values against every entry that declares their placeholder.
+
+    ``fresh`` are the values this file sets and ``new_entries`` the entries it
+    adds; other pairs were checked when an earlier file was loaded.
+    """
+    english = get_locale(SOURCE_LOCALE)
+    for name, value in values.items():
+        declaring = [e for e in entries.values() if name in e.placeholders]
+        if name in fresh and not declaring:
+            raise CatalogueError(
+                f"no entry declares a placeholder {{{name}}}, so this value would never be used",
+                path=path,
+                field=f"values.{name}",
+                line=find_line(text, "values", None, name),
+            )
+        for entry in declaring:
+            if name not in fresh and entry.id not in new_entries:
+                continue
+            placeholder = entry.placeholders[name]
+            try:
+                format_value(placeholder, value, english)
+            except (InvalidValueError, ValueTooLongError) as err:
+                problem = (
+                    f"the default value does not fit entry {entry.id!r}, which declares "
+                    f"{{{name}}} as {placeholder.type.value}: {err}"
+                )
+                if name in fresh:
+                    raise CatalogueError(
+                        problem,
+                        path=path,
+                        field=f"values.{name}",
+                        line=find_line(text, "values", None, name),
+                    ) from None
+                raise CatalogueError(
+                    problem,
+                    path=path,
+                    entry_id=entry.id,
+                    field=f"placeholders.{name}",
+                    line=find_line(text, "entries", entry.id, "placeholders"),
+                ) from None
 
 
 def _compile_variants(
@@ -712,3 +863,140 @@ def load_locale(data: Mapping[str, Any], text: str, path: str, neutral: Neutral)
         fingerprints=_frozen(fingerprints),
         text=text,
     )
+
+
+# --- overlays ----------------------------------------------------------------------
+
+
+def load_overlay_locale(
+    data: Mapping[str, Any],
+    text: str,
+    path: str,
+    neutral: Neutral,
+    base: LocaleData | None,
+) -> LocaleData:
+    """Validate an overlay's locale file and lay it over ``base``, the locale so far.
+
+    The file is validated exactly like a shipped locale file, but every table
+    is optional: ``[locale]`` and ``[checks]`` default to ``base``'s, and may
+    change only the default register, the quotation marks and (by adding to
+    it) the never-say list. ``[labels]``, ``[situations]`` and ``[glossary]``
+    are merged key by key. Each entry's texts replace ``base``'s texts for that
+    entry (``mode = "replace"``, the default) or are added to them as further
+    variants (``mode = "add"``, numbered after ``base``'s, so saved variant
+    numbers stay valid).
+
+    With no ``base`` the file adds a locale, so it must be a full locale file
+    with ``[locale]`` and ``[checks]``; its entries may still be partial (the
+    picker falls back to the source locale per entry, as for any locale).
+    ``base`` is not changed.
+    """
+    stem = Path(path).stem
+    modes: dict[str, str] = {}
+    raw_entries = data.get("entries")
+    synth: dict[str, Any] = dict(data)
+    if isinstance(raw_entries, dict):
+        stripped: dict[str, Any] = {}
+        for eid, spec in raw_entries.items():
+            if isinstance(spec, dict) and "mode" in spec:
+                mode = spec["mode"]
+                if mode not in OVERLAY_MODES:
+                    raise CatalogueError(
+                        f"mode must be one of {', '.join(map(repr, OVERLAY_MODES))}, not {mode!r}",
+                        path=path,
+                        entry_id=eid,
+                        field="mode",
+                        line=find_line(text, "entries", eid, "mode"),
+                    )
+                modes[eid] = mode
+                spec = {k: v for k, v in spec.items() if k != "mode"}
+            stripped[eid] = spec
+        synth["entries"] = stripped
+    if base is None:
+        for table in ("locale", "checks"):
+            if table not in data:
+                raise CatalogueError(
+                    f"{stem} is not a locale of the catalogues below this overlay, so this "
+                    f"file adds it and needs the [{table}] table of a full locale file",
+                    path=path,
+                    field=table,
+                )
+        return load_locale(synth, text, path, neutral)
+    own_locale = data.get("locale", {})
+    own_checks = data.get("checks", {})
+    if isinstance(own_locale, dict):
+        synth["locale"] = {
+            "id": stem,
+            "registers": [r.value for r in base.registers],
+            "default_register": base.default_register.value,
+            **own_locale,
+        }
+    if isinstance(own_checks, dict):
+        synth["checks"] = {"script": base.script, **own_checks}
+    layer = load_locale(synth, text, path, neutral)
+    if layer.registers != base.registers:
+        raise CatalogueError(
+            "an overlay cannot change a locale's registers "
+            f"({', '.join(r.value for r in base.registers)})",
+            path=path,
+            field="locale.registers",
+            line=find_line(text, "locale", None, "registers"),
+        )
+    if layer.script != base.script:
+        raise CatalogueError(
+            f"an overlay cannot change a locale's script ({base.script})",
+            path=path,
+            field="checks.script",
+            line=find_line(text, "checks", None, "script"),
+        )
+    texts = dict(base.texts)
+    fingerprints = dict(base.fingerprints)
+    origins = dict(base.origins)
+    for eid, by_register in layer.texts.items():
+        entry = neutral.entries[eid]
+        if modes.get(eid) == "add" and eid in base.texts:
+            if Flag.VERBATIM in entry.flags:
+                raise CatalogueError(
+                    "a verbatim entry's wording is fixed: an overlay may replace it with "
+                    'reviewed wording (mode = "replace") but not add variants',
+                    path=path,
+                    entry_id=eid,
+                    field="mode",
+                    line=find_line(text, "entries", eid, "mode"),
+                )
+            texts[eid] = _add_variants(base.texts[eid], by_register)
+        else:
+            texts[eid] = by_register
+            fingerprints.pop(eid, None)
+        if eid in layer.fingerprints:
+            fingerprints[eid] = layer.fingerprints[eid]
+        origins[eid] = (path, text)
+    checks = own_checks if isinstance(own_checks, dict) else {}
+    return replace(
+        base,
+        default_register=layer.default_register,
+        quotes=layer.quotes if "quotes" in checks else base.quotes,
+        never_say=base.never_say + tuple(p for p in layer.never_say if p not in base.never_say),
+        labels=_frozen({**base.labels, **layer.labels}),
+        situation_names=_frozen({**base.situation_names, **layer.situation_names}),
+        glossary=_frozen({**base.glossary, **layer.glossary}),
+        texts=_frozen(texts),
+        fingerprints=_frozen(fingerprints),
+        origins=_frozen(origins),
+    )
+
+
+def _add_variants(
+    below: Mapping[Register | None, tuple[Variant, ...]],
+    added: Mapping[Register | None, tuple[Variant, ...]],
+) -> Mapping[Register | None, tuple[Variant, ...]]:
+    """``below``'s variants followed by ``added``'s, numbered after all of ``below``'s."""
+    number = 1 + max((v.index for variants in below.values() for v in variants), default=-1)
+    merged = dict(below)
+    for register, variants in added.items():
+        renumbered = []
+        for variant in variants:
+            renumbered.append(replace(variant, index=number))
+            number += 1
+        merged[register] = merged.get(register, ()) + tuple(renumbered)
+    return _frozen(merged)

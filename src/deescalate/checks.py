@@ -4,7 +4,9 @@
 reports what a translator should fix: missing entries, missing register
 variants, padded or empty texts, text left in English, "never say" phrases,
 glossary alternatives, quotation marks and punctuation that don't fit the
-language, and Latin letters in Korean or Chinese text. ``deescalate check``
+language, Latin letters in Korean or Chinese text, and translations whose
+English source changed since they were translated (``stale``, a warning: the
+old translation still works, but needs a review). ``deescalate check``
 prints the report and fails on any error.
 """
 
@@ -17,7 +19,15 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .catalogue import LABEL_KEYS, SOURCE_LOCALE, EntryDef, LocaleData, Variant, find_line
+from .catalogue import (
+    LABEL_KEYS,
+    SOURCE_LOCALE,
+    EntryDef,
+    LocaleData,
+    Variant,
+    find_line,
+    fingerprint,
+)
 from .errors import CatalogueError
 from .i18n import plural_categories
 from .models import Flag, Kind, Register
@@ -125,11 +135,9 @@ class _Checker:
         error: bool = True,
         field: str | None = None,
     ) -> None:
-        line = (
-            find_line(self.data.text, "entries", entry_id, field)
-            if entry_id in self.data.texts
-            else None
-        )
+        # An entry's texts may come from an overlay file: point there.
+        path, text = self.data.origin(entry_id) if entry_id else (self.data.path, "")
+        line = find_line(text, "entries", entry_id, field) if entry_id in self.data.texts else None
         self.problems.append(
             Problem(
                 code=code,
@@ -137,10 +145,17 @@ class _Checker:
                 locale=self.data.id,
                 message=message,
                 entry_id=entry_id,
-                path=self.data.path,
+                path=path,
                 line=line,
             )
         )
+
+    def hint(self, item_id: str) -> str:
+        """Where to fix a gap for a situation or entry that an overlay defines."""
+        origin = self.book.neutral.origins.get(item_id)
+        if origin is None:
+            return ""
+        return f" (it comes from the overlay {origin}: add it to an overlay {self.data.id}.toml)"
 
     def run(self) -> list[Problem]:
         data = self.data
@@ -150,7 +165,7 @@ class _Checker:
                 self.add("labels", f"[labels] has no {key!r}")
         for sid in self.book.neutral.situations:
             if sid not in data.situation_names:
-                self.add("labels", f"[situations] has no name for {sid!r}")
+                self.add("labels", f"[situations] has no name for {sid!r}" + self.hint(sid))
         source_texts = {
             text.strip()
             for variants in self.source.texts.values()
@@ -161,10 +176,33 @@ class _Checker:
         for eid, entry in entries.items():
             texts = data.texts.get(eid)
             if texts is None:
-                self.add("missing", "no translation", eid)
+                self.add("missing", "no translation" + self.hint(eid), eid)
                 continue
             self.entry(entry, texts, source_texts)
+            self.stale(eid)
         return self.problems
+
+    def stale(self, entry_id: str) -> None:
+        """Warn when the English changed since the entry was translated (its ``source``)."""
+        recorded = self.data.fingerprints.get(entry_id)
+        english = self.source.texts.get(entry_id)
+        if recorded is None or english is None or self.data.id == SOURCE_LOCALE:
+            return
+        current = fingerprint(
+            {
+                ("text" if register is None else register.value): [v.source for v in variants]
+                for register, variants in english.items()
+            }
+        )
+        if recorded != current:
+            self.add(
+                "stale",
+                "the English text changed since this was translated: review the translation, "
+                "then record it with `deescalate po stamp --entry` (or import a reviewed PO)",
+                entry_id,
+                error=False,
+                field="source",
+            )
 
     def entry(
         self,

@@ -12,10 +12,12 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
-from .errors import DeescalateError
+from .conversation import Conversation, Event
+from .errors import CatalogueError, DeescalateError
 from .i18n import display_name
 from .models import Channel, Phrase, Playbook, Register, Stage, Tip
 from .picker import Phrasebook
@@ -46,12 +48,7 @@ def _book(args: argparse.Namespace) -> Phrasebook:
     paths = getattr(args, "catalogue", None) or []
     if not paths:
         return Phrasebook.default()
-    load: Callable[..., Phrasebook] | None = getattr(Phrasebook, "load", None)
-    if load is None:  # pragma: no cover - overlays ship with the same release
-        raise _UsageError("--catalogue is not supported by this version")
-    from pathlib import Path
-
-    return load(*(Path(p) for p in paths))
+    return Phrasebook.load(*(Path(p) for p in paths))
 
 
 def _values(pairs: Sequence[str] | None) -> dict[str, object]:
@@ -237,10 +234,24 @@ def _cmd_locales(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    from .checks import check
+    from .checks import Problem, Report, Severity, check
 
-    book = _book(args)
-    report = check(book, tuple(args.locale) if args.locale else None)
+    try:
+        book = _book(args)
+    except CatalogueError as err:
+        # A broken overlay is a failed check, reported like any other problem.
+        problem = Problem(
+            code="load",
+            severity=Severity.ERROR,
+            locale="*",
+            message=err.problem,
+            entry_id=err.entry_id,
+            path=err.path,
+            line=err.line,
+        )
+        report = Report(problems=(problem,), coverage=())
+    else:
+        report = check(book, tuple(args.locale) if args.locale else None)
     if args.json:
         _emit_json(_dump(report) | {"ok": report.ok}, out)
         return EXIT_OK if report.ok else EXIT_CHECK_FAILED
@@ -252,6 +263,446 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     warnings = len(report.problems) - errors
     out.write(f"{'ok' if report.ok else 'FAILED'}: {errors} errors, {warnings} warnings\n")
     return EXIT_OK if report.ok else EXIT_CHECK_FAILED
+
+
+_OVERLAY_ENTRIES = """\
+# A company overlay for deescalate: entries.toml (locale-neutral metadata).
+#
+# Load it on top of the shipped catalogues:
+#     deescalate --catalogue {directory} pick close
+#     Phrasebook.load(Path("{directory}"))
+# and check it with `deescalate --catalogue {directory} check --locale en`.
+#
+# Every example below is commented out, so this overlay changes nothing yet:
+# delete the '#' at the start of a line to use it. See docs/overlays.md.
+
+# Default placeholder values, used wherever a caller passes none. The shipped
+# entry close.goodbye has an optional {{company}}: once this is set, its
+# "Thank you for contacting {{company}}" variant joins the rotation.
+#[values]
+#company = "Acme"
+
+# A new situation. It may refine a shipped one (its parent): the stages it
+# has no content for use the parent's lines.
+#[situations.warranty-claim]
+#parent = "faulty-product"
+#description = "The customer claims under the warranty."
+
+# A new entry, with the same metadata as a shipped one (kind, stage,
+# situations, channels, flags, placeholders, notes). Its id must be new: an
+# overlay cannot change a shipped entry's metadata. A company part in the id
+# keeps it apart from ids the package may ship later.
+#[entries."resolve.acme.warranty-repair"]
+#kind = "phrase"
+#stage = "resolve"
+#situations = ["warranty-claim"]
+#notes = "Offer the free warranty repair."
+#placeholders.company = {{ type = "text", description = "The company's name." }}
+"""
+
+_OVERLAY_EN = """\
+# A company overlay for deescalate: English texts (en.toml).
+#
+# Write only what you change. [locale], [checks], [labels], [situations] and
+# [glossary] are optional and merged with the shipped en.toml. Other locales
+# work the same way (da.toml, ko.toml, ...); a locale the package does not
+# ship needs a full file, with [locale] and [checks].
+
+# The name of the new situation (a playbook's title).
+#[situations]
+#warranty-claim = "Warranty claim"
+
+# Texts for the new entry.
+#[entries."resolve.acme.warranty-repair"]
+#text = ["Your {{company}} warranty covers this, so I'll book the repair for you now."]
+
+# Texts for a shipped entry replace its shipped variants (mode = "replace",
+# the default); mode = "add" keeps them and adds yours.
+#[entries."close.goodbye"]
+#mode = "add"
+#text = ["Thanks for choosing {{company}}. Take care."]
+
+# Phrases your agents must never use, added to the shipped never-say list.
+#[checks]
+#never_say = ["no worries"]
+"""
+
+
+def _cmd_init_overlay(args: argparse.Namespace, out: TextIO) -> int:
+    directory = Path(args.directory)
+    files = {"entries.toml": _OVERLAY_ENTRIES, "en.toml": _OVERLAY_EN}
+    if directory.exists() and not directory.is_dir():
+        raise _UsageError(f"{directory} exists and is not a directory")
+    existing = [name for name in files if (directory / name).exists()]
+    if existing:
+        raise _UsageError(
+            f"{', '.join(str(directory / n) for n in existing)} already exist"
+            f"{'s' if len(existing) == 1 else ''}; init-overlay never overwrites a file"
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, template in files.items():
+        # "x" refuses a file that appeared since the check above.
+        with (directory / name).open("x", encoding="utf-8") as handle:
+            handle.write(template.format(directory=directory))
+        out.write(f"wrote {directory / name}\n")
+    out.write(f"next: edit them, then run `deescalate --catalogue {directory} check --locale en`\n")
+    return EXIT_OK
+
+
+# --- conversations: simulate and coach ------------------------------------------------
+
+_COACH_HELP = """\
+Type one thing per line:
+  a stage       calm, listen, restate, apologise, resolve, close, cool-down
+  an event      insult, calmed-down, asked-for-manager, threatened-to-sue, cried,
+                self-harm, violence (add the customer's exact words after a colon:
+                "insult: you're useless")
+  next          the recommended next line (an empty line does the same)
+  tips [STAGE]  advice for the agent (default: the recommended stage)
+  state         the saved state, as JSON;  log  the log, as JSON
+  help          this text;  quit  stop (end of input stops too)
+A stage name wins over an event alias: "calm" is the stage, "calmed-down" the event.
+"""
+
+
+def _conversation(args: argparse.Namespace, situation: str) -> Conversation:
+    """A conversation from the options simulate and coach share."""
+    contact: dict[str, str] = {}
+    for name, value in _values(args.value).items():
+        if not isinstance(value, str):
+            raise _UsageError(f"--value {name}= is given twice; a contact value is one text")
+        contact[name] = value
+    return _book(args).conversation(
+        situation=situation,
+        locale=_locale_arg(args.locale),
+        register=args.register,
+        channel=args.channel,
+        gloss=args.gloss,
+        customer_name=args.name,
+        values=contact,
+        warnings=args.warnings,
+        seed=args.seed,
+    )
+
+
+def _write_phrase(number: int, phrase: Phrase, out: TextIO) -> None:
+    flags = f", {', '.join(f.value for f in phrase.flags)}" if phrase.flags else ""
+    out.write(f"[{number}] {phrase.stage.value} · {phrase.id} ({phrase.locale}{flags})\n")
+    out.write(f"    {phrase.text}\n")
+    if phrase.gloss is not None:
+        out.write(f"    [{phrase.gloss.locale}] {phrase.gloss.text}\n")
+
+
+def _write_tips(tips: Sequence[Tip], out: TextIO, *, label: str = "tip:") -> None:
+    for tip in tips:
+        out.write(f"    {label} {tip.text}\n")
+        if tip.gloss is not None:
+            out.write(f"      [{tip.gloss.locale}] {tip.gloss.text}\n")
+
+
+def _write_event(conv: Conversation, out: TextIO) -> None:
+    record = conv.log[-1]
+    on_ladder = conv.ladder_step and not conv.safety  # safety mode suspends the ladder
+    ladder = f", ladder step {conv.ladder_step} of {len(conv.ladder)}" if on_ladder else ""
+    safety = " (safety mode)" if conv.safety else ""
+    words = f' — "{record.words}"' if record.words else ""
+    event = record.event.value if record.event is not None else "?"
+    out.write(f"(event) {event}{words} → {conv.situation}{ladder}{safety}\n")
+
+
+class _Turns:
+    """Says the recommended lines of a conversation and prints them, human or JSON."""
+
+    def __init__(self, conv: Conversation, out: TextIO, *, json_lines: bool) -> None:
+        self.conv = conv
+        self.out = out
+        self.json_lines = json_lines
+        self.said = 0
+
+    def emit(self, kind: str, data: dict[str, Any]) -> None:
+        if self.json_lines:
+            self.out.write(json.dumps({"type": kind, **data}, ensure_ascii=False) + "\n")
+
+    def own_tips(self, stage: Stage) -> None:
+        """The tips of the situation now in play (after it changed, or at the ladder's end)."""
+        situation = self.conv.situation
+        tips = [t for t in self.conv.tips(stage) if t.situation == situation]
+        if self.json_lines:
+            self.emit("tips", {"stage": stage.value, "tips": [_dump(t) for t in tips]})
+        else:
+            _write_tips(tips, self.out)
+
+    def say(self, stage: Stage) -> bool:
+        """Say one line for ``stage`` (tips for the cool-down); False if there was none."""
+        if stage is Stage.COOL_DOWN:
+            tips = self.conv.tips(stage)
+            if self.json_lines:
+                self.emit("tips", {"stage": stage.value, "tips": [_dump(t) for t in tips]})
+            else:
+                self.out.write(f"[cool-down] {len(tips)} tips for you, the agent\n")
+                _write_tips(tips, self.out, label="-")
+            return True
+        was_ended = self.conv.ended
+        try:
+            phrase = self.conv.say(stage)
+        except DeescalateError as err:
+            self.conv.skip(stage)
+            if self.json_lines:
+                self.emit("skip", {"stage": stage.value, "reason": str(err)})
+            else:
+                self.out.write(f"[-] {stage.value}: no line ({err})\n")
+            return False
+        self.said += 1
+        if self.json_lines:
+            self.emit("phrase", _dump(phrase))
+        else:
+            _write_phrase(self.said, phrase, self.out)
+        if self.conv.ended and not was_ended:
+            self.own_tips(stage)  # the ladder's end: end per policy, document the words
+        return True
+
+    def advance(self) -> bool:
+        """Say the recommended next line; False when the contact is over."""
+        stage = self.conv.next_stage()
+        if stage is None:
+            return False
+        self.say(stage)
+        return True
+
+    def note(self, event: Event, words: str | None = None) -> None:
+        before = self.conv.situation
+        self.conv.note(event, words=words)
+        record = self.conv.log[-1]
+        if self.json_lines:
+            self.emit(
+                "event",
+                {
+                    "event": event.value,
+                    "words": record.words,
+                    "situation": self.conv.situation,
+                    "ladder_step": self.conv.ladder_step,
+                    "safety": self.conv.safety,
+                },
+            )
+        else:
+            _write_event(self.conv, self.out)
+        stage = self.conv.next_stage()
+        # Escalating into a situation brings its own advice; stepping back down doesn't.
+        situation = self.conv.situation
+        if situation not in (before, self.conv.topic) and stage is not None:
+            self.own_tips(stage)
+
+
+def _cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
+    events = [Event.coerce(e) for e in args.events.split(",") if e.strip()] if args.events else []
+    import io
+
+    conv = _conversation(args, args.situation)
+    # Human output goes turn by turn; --json prints the final state (resumable) at the end.
+    turns = _Turns(conv, io.StringIO() if args.json else out, json_lines=False)
+    if not args.json:
+        state = conv.state
+        out.write(
+            f"{state.topic} · locale {_locale_text(state.locale)} · seed {state.seed} · "
+            f"{state.warnings} warnings before ending\n"
+        )
+    turns.advance()
+    for event in events:
+        turns.note(event)
+        turns.advance()
+    # Play the contact out; a bound keeps a catalogue mistake from looping for ever.
+    for _ in range(4 * len(Stage)):
+        if not turns.advance():
+            break
+    if args.json:
+        _emit_json(_dump(conv.state), out)
+    return EXIT_OK
+
+
+def _cmd_coach(args: argparse.Namespace, out: TextIO) -> int:
+    conv = _conversation(args, args.situation)
+    turns = _Turns(conv, out, json_lines=args.json)
+    interactive = sys.stdin.isatty()
+    if not args.json:
+        out.write(
+            f"Coaching a {conv.topic} contact in {_locale_text(conv.state.locale)}. "
+            "Type a stage, an event, 'next', 'tips', 'help' or 'quit'.\n"
+        )
+    stage_names = {s.value for s in Stage}
+    while True:
+        hint = conv.next_stage()
+        if interactive and not args.json:
+            out.write(f"({'next: ' + hint.value if hint else 'the contact is over'}) > ")
+        out.flush()
+        line = sys.stdin.readline()
+        if not line:
+            break
+        command, _, rest = line.strip().partition(":")
+        command = command.strip().lower()
+        words = rest.strip() or None
+        try:
+            if command in ("quit", "exit", "q"):
+                break
+            if command in ("help", "?"):
+                out.write(_COACH_HELP)
+            elif command in ("", "next"):
+                if not turns.advance():
+                    turns.emit("over", {})
+                    if not args.json:
+                        out.write("(the contact is over: nothing more to say)\n")
+            elif command == "state":
+                _emit_json(_dump(conv.state), out)
+            elif command == "log":
+                out.write(conv.log_json() + "\n")
+            elif command.split()[0] == "tips":
+                parts = command.split()
+                stage = Stage.coerce(parts[1]) if len(parts) > 1 else hint or Stage.COOL_DOWN
+                tips = conv.tips(stage)
+                if args.json:
+                    turns.emit("tips", {"stage": stage.value, "tips": [_dump(t) for t in tips]})
+                else:
+                    _write_tips(tips, out, label="-")
+            elif command in stage_names:
+                turns.say(Stage(command))
+            else:
+                turns.note(Event.coerce(command), words)
+                turns.advance()
+        except DeescalateError as err:
+            if args.json:
+                turns.emit("error", {"message": str(err)})
+            else:
+                out.write(f"error: {err}\n")
+    if interactive and not args.json:
+        out.write("\n")
+    return EXIT_OK
+
+
+def _locale_text(locale: str | Sequence[str]) -> str:
+    return locale if isinstance(locale, str) else ",".join(locale)
+
+
+# --- po: the translators' PO workflow --------------------------------------------------
+
+
+def _po_directory(args: argparse.Namespace) -> Path:
+    """The catalogue directory ``po`` works on: ``--dir``, else the shipped one on disk."""
+    if args.dir:
+        return Path(args.dir)
+    from .catalogue import shipped_catalogue
+
+    shipped = shipped_catalogue()
+    if not isinstance(shipped, Path) or not shipped.is_dir():
+        raise _UsageError("the shipped catalogues are not a directory here: pass --dir DIR")
+    return shipped
+
+
+def _po_date() -> Any:
+    """The PO header date: $SOURCE_DATE_EPOCH when set (reproducible builds), else fixed."""
+    import datetime
+    import os
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not epoch:
+        return None
+    try:
+        return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.UTC)
+    except (ValueError, OverflowError, OSError):
+        raise _UsageError(f"SOURCE_DATE_EPOCH is not a Unix time: {epoch!r}") from None
+
+
+def _cmd_po_export(args: argparse.Namespace, out: TextIO) -> int:
+    from .i18n import parse_tag
+    from .po import write_exports
+
+    directory = _po_directory(args)
+    book = Phrasebook.from_directory(directory)
+    previous = Path(args.previous_source) if args.previous_source else None
+    po_path, pot_path = write_exports(
+        book,
+        parse_tag(args.locale),
+        Path(args.out),
+        previous_source=previous,
+        date=_po_date(),
+    )
+    out.write(f"wrote {po_path}\nwrote {pot_path}\n")
+    return EXIT_OK
+
+
+def _cmd_po_import(args: argparse.Namespace, out: TextIO) -> int:
+    from .errors import PoFileError
+    from .po import import_po
+
+    try:
+        result = import_po(Path(args.file), _po_directory(args), dry_run=args.dry_run)
+    except PoFileError as err:
+        sys.stderr.write(f"deescalate: error: {err}\nnothing was changed\n")
+        return EXIT_CHECK_FAILED
+    for change in result.changes:
+        out.write(f"{change}\n")
+    if result.fuzzy:
+        out.write(f"skipped {len(result.fuzzy)} fuzzy message(s): review them, then clear fuzzy\n")
+    for entry_id in result.outdated:
+        out.write(f"note: {entry_id} was translated from an older English text (still stale)\n")
+    if args.dry_run:
+        verb = "would change" if result.changes else "would not change"
+    else:
+        verb = "changed" if result.written else "did not change"
+    out.write(f"{verb} {result.path} ({len(result.changes)} change(s))\n")
+    return EXIT_OK
+
+
+def _cmd_po_stamp(args: argparse.Namespace, out: TextIO) -> int:
+    from .i18n import parse_tag
+    from .po import stamp
+
+    stamped = stamp(
+        _po_directory(args), parse_tag(args.locale), entries=args.entry, dry_run=args.dry_run
+    )
+    for entry_id in stamped:
+        out.write(f"{'would stamp' if args.dry_run else 'stamped'} {entry_id}\n")
+    out.write(f"{len(stamped)} entr{'y' if len(stamped) == 1 else 'ies'}\n")
+    return EXIT_OK
+
+
+def _add_po_commands(commands: Any) -> None:
+    """``deescalate po export|import|stamp``."""
+    po = commands.add_parser("po", help="export and import gettext PO files for translators")
+    po_commands = po.add_subparsers(dest="po_command", metavar="ACTION", parser_class=_Parser)
+    po_commands.required = True
+    dir_help = "catalogue directory (default: the shipped catalogues, in a source checkout)"
+
+    p = po_commands.add_parser("export", help="write LOCALE.po and deescalate.pot")
+    p.add_argument("--locale", required=True, help="the locale to export, e.g. da")
+    p.add_argument("--out", default=".", metavar="DIR", help="where to write (default: .)")
+    p.add_argument("--dir", metavar="DIR", help=dir_help)
+    p.add_argument(
+        "--previous-source",
+        metavar="FILE",
+        help="an earlier en.toml: stale messages get it as their previous msgid (#|)",
+    )
+    p.set_defaults(handler=_cmd_po_export)
+
+    p = po_commands.add_parser("import", help="write a translated PO file back into its locale")
+    p.add_argument(
+        "file", metavar="FILE", help="the PO file (its Language header names the locale)"
+    )
+    p.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+    p.add_argument("--dir", metavar="DIR", help=dir_help)
+    p.set_defaults(handler=_cmd_po_import)
+
+    p = po_commands.add_parser(
+        "stamp", help="record that a locale's entries are translated from the current English"
+    )
+    p.add_argument("--locale", required=True, help="the locale, e.g. da")
+    p.add_argument(
+        "--entry",
+        action="append",
+        metavar="ID",
+        help="a reviewed entry (repeatable); default: every entry with no record yet",
+    )
+    p.add_argument("--dry-run", action="store_true", help="show what would be stamped")
+    p.add_argument("--dir", metavar="DIR", help=dir_help)
+    p.set_defaults(handler=_cmd_po_stamp)
 
 
 # --- the parser -----------------------------------------------------------------------
@@ -308,6 +759,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=_cmd_check)
 
+    p = commands.add_parser(
+        "init-overlay", help="write a commented company overlay to start from (never overwrites)"
+    )
+    p.add_argument("directory", metavar="DIR", help="the overlay directory (created if needed)")
+    p.set_defaults(handler=_cmd_init_overlay)
+
+    # A contact with memory: no repeated lines, the abuse ladder, safety mode.
+    for name, help_text in (
+        ("simulate", "play a whole contact with a list of events, turn by turn"),
+        ("coach", "interactive: type a stage or an event per line, get the next line"),
+    ):
+        p = commands.add_parser(name, help=help_text)
+        if name == "simulate":
+            p.add_argument("situation", help="what the contact is about, e.g. late-delivery")
+            p.add_argument(
+                "--events",
+                metavar="E1,E2,...",
+                help="events in order: insult, calm (calmed-down), asked-for-manager, "
+                "threatened-to-sue, cried, self-harm, violence",
+            )
+        _add_locale_options(p, situation=name == "coach")
+        p.add_argument("--name", help="the customer's name, for lines that use it")
+        p.add_argument("--value", action="append", metavar="NAME=VALUE", help="contact value")
+        p.add_argument("--warnings", type=int, help="warnings before the contact is ended")
+        p.add_argument("--seed", type=int, help="make every choice deterministic")
+        p.set_defaults(handler=_cmd_simulate if name == "simulate" else _cmd_coach)
+
+    _add_po_commands(commands)
     return parser
 
 

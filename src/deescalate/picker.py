@@ -9,13 +9,14 @@ eligible entries, fallbacks, results without values) is cached.
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from babel import Locale
 
@@ -30,6 +31,7 @@ from .catalogue import (
     discover_locales,
     load_locale,
     load_neutral,
+    load_overlay_locale,
     read_toml,
     shipped_catalogue,
 )
@@ -59,6 +61,9 @@ from .models import (
     Tip,
 )
 from .render import _number, choose_plural, format_value
+
+if TYPE_CHECKING:  # conversation imports this module; import it lazily at run time
+    from .conversation import Conversation, ConversationState
 
 __all__ = ["CURRENCY", "MISSING", "Phrasebook", "pick", "playbook", "tips"]
 
@@ -111,6 +116,10 @@ class _Candidate:
     register: Register
     prototype: Phrase
     """The result, complete for a variant without placeholders."""
+    fill: Mapping[str, object]
+    """Default values (from overlays) for placeholders the call gives no value for."""
+    ready: bool
+    """Whether the prototype is the finished result when the call gives no values."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,14 +140,24 @@ class Phrasebook:
     'Just so I'm sure I've understood: the parcel is late. Is that right?'
     """
 
-    def __init__(self, neutral: Neutral, files: Mapping[str, CatalogueDir]) -> None:
-        """Prefer :meth:`default` or :meth:`load`; this takes already validated parts."""
+    def __init__(
+        self,
+        neutral: Neutral,
+        files: Mapping[str, CatalogueDir],
+        *,
+        preloaded: Mapping[str, LocaleData] | None = None,
+    ) -> None:
+        """Prefer :meth:`default` or :meth:`load`; this takes already validated parts.
+
+        ``files`` are read lazily; ``preloaded`` locales (overlays merged at load
+        time) are used as they are.
+        """
         self._neutral = neutral
         self._files = dict(files)
-        if SOURCE_LOCALE not in self._files:
+        self._loaded: dict[str, LocaleData] = dict(preloaded or {})
+        if SOURCE_LOCALE not in self._files and SOURCE_LOCALE not in self._loaded:
             raise CatalogueError(f"no {SOURCE_LOCALE}.toml: the source locale is required")
-        self._available = tuple(sorted(self._files))
-        self._loaded: dict[str, LocaleData] = {}
+        self._available = tuple(sorted({*self._files, *self._loaded}))
         self._lock = threading.Lock()
         self._cache: dict[tuple[Any, ...], _Resolved] = {}
         self._tip_cache: dict[tuple[Any, ...], tuple[Tip, ...]] = {}
@@ -165,7 +184,70 @@ class Phrasebook:
         data, text = read_toml(neutral_file, shown)
         return cls(load_neutral(data, text, shown), discover_locales(directory))
 
+    @classmethod
+    def load(cls, *paths: str | os.PathLike[str], include_default: bool = True) -> Phrasebook:
+        """The shipped catalogues with company overlay directories laid on top, in order.
+
+        An overlay directory may hold an ``entries.toml`` (new situations, new
+        entries, default ``[values]`` such as ``company = "Acme"``) and locale
+        files (``en.toml``, ``da.toml``, ...) with texts for new or shipped
+        entries; see ``docs/overlays.md``. Every overlay file is validated now,
+        exactly like a shipped file, and a :class:`CatalogueError` names the
+        file, entry, field and line. Nothing is written and nothing shared is
+        changed: a broken overlay leaves :meth:`default` as it was.
+
+        With ``include_default=False`` the first directory is a full catalogue
+        (``entries.toml`` with ``general``, and ``en.toml``) that replaces the
+        shipped one; it is validated completely, now.
+
+        >>> book = Phrasebook.load()  # no overlays: the shipped catalogues
+        >>> book.locales == Phrasebook.default().locales
+        True
+        """
+        directories = [_directory(p) for p in paths]
+        if include_default:
+            below = _default_book()
+            overlays = directories
+        elif directories:
+            below = cls.from_directory(directories[0])
+            below.load_all()
+            overlays = directories[1:]
+        else:
+            raise CatalogueError("include_default=False needs at least one catalogue directory")
+        neutral = below.neutral
+        layers: dict[str, list[tuple[CatalogueDir, str]]] = {}
+        for directory in overlays:
+            neutral_file = directory / NEUTRAL_FILE
+            locales = discover_locales(directory)
+            if not neutral_file.is_file() and not locales:
+                raise CatalogueError(
+                    f"no {NEUTRAL_FILE} and no locale files: not a catalogue overlay",
+                    path=directory,
+                )
+            if neutral_file.is_file():
+                raw, text = read_toml(neutral_file, str(neutral_file))
+                neutral = load_neutral(raw, text, str(neutral_file), base=neutral)
+            for locale_id, item in locales.items():
+                layers.setdefault(locale_id, []).append((item, str(item)))
+        merged: dict[str, LocaleData] = {}
+        for locale_id, files in layers.items():
+            # Shipped locale data holds no overlay ids, so it is valid under any overlay.
+            data = below.locale_data(locale_id) if locale_id in below.locales else None
+            for item, shown in files:
+                raw, text = read_toml(item, shown)
+                data = load_overlay_locale(raw, text, shown, neutral, data)
+            if data is not None:
+                merged[locale_id] = data
+        if not include_default:
+            merged = {**{d.id: d for d in below.load_all()}, **merged}
+        return cls(neutral, below._files, preloaded=merged)
+
     # --- what is there --------------------------------------------------------------
+
+    @property
+    def values(self) -> Mapping[str, object]:
+        """Default placeholder values set by overlays (``[values]``), e.g. ``company``."""
+        return self._neutral.values
 
     @property
     def locales(self) -> tuple[str, ...]:
@@ -194,11 +276,11 @@ class Phrasebook:
         )
 
     def locale_data(self, locale_id: str) -> LocaleData:
-        """The validated catalogue of one shipped locale id (loaded on first use)."""
+        """The validated catalogue of one locale id (loaded on first use)."""
         data = self._loaded.get(locale_id)
         if data is not None:
             return data
-        if locale_id not in self._files:
+        if locale_id not in self._available:
             raise InvalidOptionError("catalogue locale", locale_id, self._available)
         with self._lock:
             data = self._loaded.get(locale_id)
@@ -264,12 +346,7 @@ class Phrasebook:
         else:
             raise InvalidOptionError("seed", seed, ["an int", "None"])
         gloss_locale = self._cache[key].gloss_locale
-        if (
-            not values
-            and gloss_locale is None
-            and chosen.variant.template is not None
-            and chosen.variant.template.is_static
-        ):
+        if not values and gloss_locale is None and chosen.ready:
             return chosen.prototype
         return self._finish(chosen, values or {}, gloss_locale)
 
@@ -352,14 +429,17 @@ class Phrasebook:
         for e in entries:
             data, notes = self._texts_for(e, negotiated.locale)
             variants, used, reg_fallback = self._variants(e, data, register, strict)
-            variants = tuple(v for v in variants if v.names <= given)
+            usable = self._given(e, given)
+            variants = tuple(v for v in variants if v.names <= usable)
             entry_fallbacks = (
                 list(fallbacks) + list(notes[0]) + ([reg_fallback] if reg_fallback else [])
             )
             entry_warnings = tuple(warnings) + notes[1]
             for v in variants:
                 candidates.append(
-                    self._candidate(e, v, data, used, entry_fallbacks, entry_warnings, chain[0])
+                    self._candidate(
+                        e, v, data, used, entry_fallbacks, entry_warnings, chain[0], given
+                    )
                 )
         if not candidates:
             raise NoContentError(
@@ -383,6 +463,13 @@ class Phrasebook:
             current = situations[current.parent]
         return tuple(chain)
 
+    def _given(self, entry: EntryDef, given: frozenset[str]) -> frozenset[str]:
+        """The value names ``entry`` has: the caller's plus overlay defaults it declares."""
+        defaults = self._neutral.values
+        if not defaults:
+            return given
+        return given | (defaults.keys() & entry.placeholders.keys())
+
     def _check_values(self, entry: EntryDef, given: frozenset[str]) -> None:
         accepted = set(entry.placeholders)
         if any(p.type is PlaceholderType.MONEY for p in entry.placeholders.values()):
@@ -390,12 +477,12 @@ class Phrasebook:
         extra = given - accepted
         if extra:
             raise UnexpectedValueError(f"entry {entry.id!r}", extra, accepted)
-        missing = entry.required - given
+        missing = entry.required - self._given(entry, given)
         if missing:
             raise MissingValueError(entry.id, missing)
 
     def _accepts(self, entry: EntryDef, given: frozenset[str]) -> bool:
-        if not entry.required <= given:
+        if not entry.required <= self._given(entry, given):
             return False
         extra = given - entry.placeholders.keys()
         return not extra or (
@@ -465,8 +552,8 @@ class Phrasebook:
             raise UnexpectedValueError(
                 f"stage {stage.value!r} of situation {chain[0]!r}", extra, declared
             )
-        closest = min(seen_any, key=lambda e: len(e.required - given))
-        raise MissingValueError(closest.id, closest.required - given)
+        closest = min(seen_any, key=lambda e: len(e.required - self._given(e, given)))
+        raise MissingValueError(closest.id, closest.required - self._given(closest, given))
 
     def _texts_for(
         self, entry: EntryDef, locale_id: str
@@ -535,15 +622,26 @@ class Phrasebook:
         fallbacks: Iterable[Fallback],
         warnings: tuple[str, ...],
         requested_situation: str,
+        given: frozenset[str] = frozenset(),
     ) -> _Candidate:
         situation = (
             requested_situation
             if requested_situation in entry.situations
             else next(s for s in self._chain(requested_situation) if s in entry.situations)
         )
+        fill = {
+            name: value
+            for name, value in self._neutral.values.items()
+            if name in entry.placeholders and name not in given
+        }
         text = variant.template.source if variant.template is not None else ""
+        ready = variant.template is not None and variant.template.is_static
         if variant.template is not None and variant.template.is_static:
             text = variant.template.render({})
+        elif variant.template is not None and fill and variant.names <= fill.keys():
+            # Overlay defaults complete it: render once here, not on every pick.
+            text = self._render(entry, variant, get_locale(data.id), fill)
+            ready = True
         prototype = Phrase(
             text=text,
             id=entry.id,
@@ -557,7 +655,9 @@ class Phrasebook:
             fallback=tuple(fallbacks),
             warnings=warnings,
         )
-        return _Candidate(entry, variant, data, get_locale(data.id), register, prototype)
+        return _Candidate(
+            entry, variant, data, get_locale(data.id), register, prototype, fill, ready
+        )
 
     # --- rendering ------------------------------------------------------------------
 
@@ -595,6 +695,8 @@ class Phrasebook:
         return template.render(formatted)
 
     def _finish(self, chosen: _Candidate, values: Values, gloss_locale: str | None) -> Phrase:
+        if chosen.fill:
+            values = {**chosen.fill, **values}
         text = self._render(chosen.entry, chosen.variant, chosen.babel, values)
         update: dict[str, object] = {"text": text}
         if gloss_locale is not None:
@@ -763,7 +865,8 @@ class Phrasebook:
     ) -> Phrase:
         data, (notes, warns) = self._texts_for(entry, locale_id)
         variants, used, reg_fallback = self._variants(entry, data, register, False)
-        own = {k: v for k, v in values.items() if k in entry.placeholders or k == CURRENCY}
+        own = {k: v for k, v in self._neutral.values.items() if k in entry.placeholders}
+        own.update((k, v) for k, v in values.items() if k in entry.placeholders or k == CURRENCY)
         given = frozenset(own)
         fitting = [v for v in variants if (v.names - entry.required) <= given] or list(variants)
         variant = fitting[(_mix(seed, len(entry.id)) if seed is not None else 0) % len(fitting)]
@@ -791,10 +894,48 @@ class Phrasebook:
             warnings=warnings,
         )
 
+    # --- conversations --------------------------------------------------------------
+
+    def conversation(self, **options: Any) -> Conversation:
+        """Start a contact with memory: no repeated lines, the abuse ladder, safety mode.
+
+        The options are those of :class:`~deescalate.Conversation`: ``situation``,
+        ``locale``, ``register``, ``channel``, ``gloss``, ``customer_name``, ``values``,
+        ``warnings``, ``seed`` and ``clock``.
+
+        >>> conv = Phrasebook.default().conversation(situation="late-delivery", seed=1)
+        >>> conv.say(conv.next_stage()).stage
+        <Stage.CALM: 'calm'>
+        """
+        from .conversation import Conversation
+
+        return Conversation(self, **options)
+
+    def resume(
+        self, state: ConversationState | str | bytes | Mapping[str, Any], **options: Any
+    ) -> Conversation:
+        """Carry on a contact from its saved state (the model, its JSON, or that JSON parsed).
+
+        See :meth:`deescalate.Conversation.resume` for ``repair`` and ``clock``; a
+        state that does not fit these catalogues raises :class:`~deescalate.StateError`.
+        """
+        from .conversation import Conversation
+
+        return Conversation.resume(self, state, **options)
+
 
 @lru_cache(maxsize=1)
 def _default_book() -> Phrasebook:
     return Phrasebook.from_directory(shipped_catalogue())
+
+
+def _directory(path: str | os.PathLike[str]) -> Path:
+    """An overlay or catalogue directory given by a caller, which must exist."""
+    directory = Path(path)
+    if not directory.is_dir():
+        problem = "no such directory" if not directory.exists() else "not a directory"
+        raise CatalogueError(f"{problem} (a catalogue overlay is a directory)", path=directory)
+    return directory
 
 
 def pick(stage: Stage | str, **options: Any) -> Phrase:
