@@ -382,3 +382,9 @@ def test_any_locale_string_gives_a_phrase_or_a_documented_error(tag: str) -> Non
     except de.InvalidLocaleError:
         return
     assert phrase.locale in de.Phrasebook.default().locales
+
+
+def test_entry_of_another_situation_is_refused(book: de.Phrasebook) -> None:
+    """Asking for an entry outside the situation's chain is an UnknownEntryError, not a crash."""
+    with pytest.raises(de.UnknownEntryError, match="not an entry of situation 'late-delivery'"):
+        book.pick("calm", situation="late-delivery", entry="calm.abusive-language.warning")

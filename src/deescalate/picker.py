@@ -137,7 +137,7 @@ class Phrasebook:
 
     >>> book = Phrasebook.default()
     >>> book.pick("restate", locale="en-GB", values={"summary": "the parcel is late"}, seed=1).text
-    'Just so I'm sure I've understood: the parcel is late. Is that right?'
+    "Just so I'm sure I've understood: the parcel is late. Is that right?"
     """
 
     def __init__(
@@ -415,6 +415,12 @@ class Phrasebook:
                 raise UnknownEntryError(entry_id)
             if entry.kind is not Kind.PHRASE or entry.stage is not stage:
                 raise UnknownEntryError(entry_id, f"it is not a phrase of stage {stage.value!r}")
+            if not any(s in entry.situations for s in chain):
+                raise UnknownEntryError(
+                    entry_id,
+                    f"it is not an entry of situation {chain[0]!r}"
+                    + (f" or of {', '.join(repr(s) for s in chain[1:])}" if chain[1:] else ""),
+                )
             self._check_values(entry, given)
             entries: list[EntryDef] = [entry]
             fallbacks: list[Fallback] = []
