@@ -60,7 +60,7 @@ from .models import (
     Stage,
     Tip,
 )
-from .render import _number, choose_plural, format_value
+from .render import MAX_VALUE_LENGTH, _number, choose_plural, format_value
 
 if TYPE_CHECKING:  # conversation imports this module; import it lazily at run time
     from .conversation import Conversation, ConversationState
@@ -83,6 +83,25 @@ def _mix(seed: int, salt: int = 0) -> int:
     x ^= x >> 15
     x = (x * 0x2C1B3C6D) & 0xFFFFFFFF
     return x ^ (x >> 12)
+
+
+def _with_text(prototype: Phrase, text: str, gloss: Gloss | None) -> Phrase:
+    """A copy of a validated prototype with its text (and gloss) filled in.
+
+    The hot path of :meth:`Phrasebook.pick`: every other field was validated
+    when the prototype was built, and ``text`` is a str by construction, so this
+    skips pydantic's generic copy machinery (the same steps ``model_copy`` takes).
+    """
+    fields = prototype.__dict__.copy()
+    fields["text"] = text
+    if gloss is not None:
+        fields["gloss"] = gloss
+    phrase = Phrase.__new__(Phrase)
+    object.__setattr__(phrase, "__dict__", fields)
+    object.__setattr__(phrase, "__pydantic_fields_set__", prototype.__pydantic_fields_set__)
+    object.__setattr__(phrase, "__pydantic_extra__", None)
+    object.__setattr__(phrase, "__pydantic_private__", None)
+    return phrase
 
 
 def _hashable(value: object) -> object:
@@ -137,7 +156,7 @@ class Phrasebook:
 
     >>> book = Phrasebook.default()
     >>> book.pick("restate", locale="en-GB", values={"summary": "the parcel is late"}, seed=1).text
-    "Just so I'm sure I've understood: the parcel is late. Is that right?"
+    'Let me make sure I have this right: the parcel is late.'
     """
 
     def __init__(
@@ -161,7 +180,7 @@ class Phrasebook:
         self._lock = threading.Lock()
         self._cache: dict[tuple[Any, ...], _Resolved] = {}
         self._tip_cache: dict[tuple[Any, ...], tuple[Tip, ...]] = {}
-        self._rng = random.Random()
+        self._random = random.Random().random
 
     # --- construction ---------------------------------------------------------------
 
@@ -336,16 +355,21 @@ class Phrasebook:
             gloss,
             None if not values else frozenset(values),
         )
-        candidates = self._candidates(key, values)
+        try:
+            resolved = self._cache[key]
+        except (KeyError, TypeError):  # not seen yet, or an unhashable (invalid) argument
+            resolved = self._resolve(key, values)
+        candidates = resolved.candidates
         if variant is not None:
             chosen = self._exact(candidates, entry, variant)
         elif seed is None:
-            chosen = candidates[self._rng.randrange(len(candidates))]
-        elif isinstance(seed, int) and not isinstance(seed, bool):
-            chosen = candidates[_mix(seed) % len(candidates)]
+            chosen = candidates[int(self._random() * len(candidates))]
+        elif seed.__class__ is int:
+            # Fibonacci hashing: stable across processes, spreads consecutive seeds.
+            chosen = candidates[((seed * 0x9E3779B97F4A7C15) >> 32) % len(candidates)]
         else:
             raise InvalidOptionError("seed", seed, ["an int", "None"])
-        gloss_locale = self._cache[key].gloss_locale
+        gloss_locale = resolved.gloss_locale
         if not values and gloss_locale is None and chosen.ready:
             return chosen.prototype
         return self._finish(chosen, values or {}, gloss_locale)
@@ -675,17 +699,26 @@ class Phrasebook:
         values: Values,
         fill_missing: bool = False,
     ) -> str:
-        currency = values.get(CURRENCY)
+        placeholders = entry.placeholders
         formatted: dict[str, str] = {}
         for name, value in values.items():
-            placeholder = entry.placeholders.get(name)
-            if placeholder is not None:
-                formatted[name] = format_value(
-                    placeholder,
-                    value,
-                    babel,
-                    currency=currency if isinstance(currency, str) else None,
-                )
+            placeholder = placeholders.get(name)
+            if placeholder is None:
+                continue
+            if (
+                placeholder.type is PlaceholderType.TEXT
+                and value.__class__ is str
+                and len(value) <= MAX_VALUE_LENGTH
+            ):
+                formatted[name] = value
+                continue
+            currency = values.get(CURRENCY)
+            formatted[name] = format_value(
+                placeholder,
+                value,
+                babel,
+                currency=currency if isinstance(currency, str) else None,
+            )
         if fill_missing:
             for name in variant.names - formatted.keys():
                 formatted[name] = MISSING
@@ -704,10 +737,8 @@ class Phrasebook:
         if chosen.fill:
             values = {**chosen.fill, **values}
         text = self._render(chosen.entry, chosen.variant, chosen.babel, values)
-        update: dict[str, object] = {"text": text}
-        if gloss_locale is not None:
-            update["gloss"] = self._gloss(chosen, values, gloss_locale)
-        return chosen.prototype.model_copy(update=update)
+        gloss = self._gloss(chosen, values, gloss_locale) if gloss_locale is not None else None
+        return _with_text(chosen.prototype, text, gloss)
 
     def _gloss(self, chosen: _Candidate, values: Values, gloss_locale: str) -> Gloss:
         data, _ = self._texts_for(chosen.entry, gloss_locale)

@@ -160,8 +160,18 @@ class Template:
         :data:`MAX_RENDERED_LENGTH` characters.
         """
         literals = self.literals
-        if not self.keys:
+        keys = self.keys
+        if not keys:
             text = literals[0]
+        elif len(keys) == 1:
+            # The common case, without building a list of pieces.
+            try:
+                value = formatted[keys[0]]
+            except KeyError:
+                raise MissingValueError(self.entry_id or "template", self.names) from None
+            if value.__class__ is not str:
+                raise InvalidValueError(keys[0], "formatted text (a str)", value)
+            text = literals[0] + value + literals[1]
         else:
             try:
                 values = [formatted[key] for key in self.keys]
