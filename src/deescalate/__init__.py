@@ -14,8 +14,9 @@ Importing the package loads no catalogue: each locale is read and validated
 the first time it is used.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .conversation import Conversation, ConversationState, Event, LogKind, LogRecord
 from .errors import (
     CatalogueError,
     CatalogueSyntaxError,
@@ -98,3 +99,20 @@ __all__ = [
     "playbook",
     "tips",
 ]
+
+if TYPE_CHECKING:
+    from .conversation import Conversation, ConversationState, Event, LogKind, LogRecord
+
+# Conversations are imported on first use, so `import deescalate` stays quick for
+# callers that only pick.
+_LAZY = frozenset({"Conversation", "ConversationState", "Event", "LogKind", "LogRecord"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from . import conversation
+
+        value = getattr(conversation, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'deescalate' has no attribute {name!r}")

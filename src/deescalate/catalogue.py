@@ -14,7 +14,6 @@ from a caller's locale tag.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import tomllib
@@ -122,6 +121,8 @@ def fingerprint(texts: Mapping[str, Sequence[str | Mapping[str, str]]]) -> str:
         separators=(",", ":"),
         default=dict,
     )
+    import hashlib  # only the translator tools need it; keep it off import time
+
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
@@ -267,7 +268,8 @@ def _validation_error(err: ValidationError, *, path: str, text: str) -> Catalogu
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built on first validation (overlay shapes are never built without overlays).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class _PlaceholderSpec(_Strict):
@@ -475,13 +477,12 @@ def load_neutral(
     below: Mapping[str, SituationDef] = base.situations if base is not None else {}
     situations: dict[str, SituationDef] = {}
     for sid, s in spec.situations.items():
-        line = find_line(text, "situations", sid)
         if not _SITUATION_ID.fullmatch(sid):
             raise CatalogueError(
                 "a situation id is lowercase letters, digits and single hyphens",
                 path=path,
                 field=f"situations.{sid}",
-                line=line,
+                line=find_line(text, "situations", sid),
             )
         if base is not None and sid in below:
             raise DuplicateEntryError(
@@ -489,7 +490,7 @@ def load_neutral(
                 "an overlay can add situations but not redefine them",
                 path=path,
                 field=f"situations.{sid}",
-                line=line,
+                line=find_line(text, "situations", sid),
             )
         if s.parent is not None and s.parent not in spec.situations and s.parent not in below:
             raise CatalogueError(
@@ -687,41 +688,45 @@ def _compile_variants(
     path: str,
     text: str,
 ) -> tuple[Variant, ...]:
-    line = find_line(text, "entries", entry.id, key)
-    where = {"path": path, "entry_id": entry.id, "line": line}
+    # Lines are looked up only when something is wrong: scanning the file for
+    # every entry would cost more than the whole load.
+    def fail(problem: str, field_name: str, snippet: str | None = None) -> CatalogueError:
+        line = find_line(text, "entries", entry.id, key)
+        if snippet is not None:
+            line = find_text_line(text, line, snippet) or line
+        return CatalogueError(problem, path=path, entry_id=entry.id, field=field_name, line=line)
+
+    def compiled(source: str, field_name: str) -> Template:
+        try:
+            return compile_template(source, entry.placeholders, entry_id=entry.id)
+        except TemplateError as err:
+            located = fail(err.problem, field_name, source)
+            raise TemplateError(
+                err.problem, path=path, entry_id=entry.id, field=field_name, line=located.line
+            ) from None
+
     if not raw:
-        raise CatalogueError("the variant list is empty", field=key, **where)  # type: ignore[arg-type]
+        raise fail("the variant list is empty", key)
     variants: list[Variant] = []
     for index, item in enumerate(raw):
         field_name = f"{key}[{index}]"
         if isinstance(item, dict):
             if entry.plural is None:
-                raise CatalogueError(
+                raise fail(
                     "a table of plural forms, but the entry declares no plural placeholder",
-                    field=field_name,
-                    **where,  # type: ignore[arg-type]
+                    field_name,
                 )
             unknown = sorted(set(item) - set(categories))
             if unknown:
-                raise CatalogueError(
+                raise fail(
                     f"plural form(s) {', '.join(unknown)} are not CLDR categories of this "
                     f"locale ({', '.join(categories)})",
-                    field=field_name,
-                    **where,  # type: ignore[arg-type]
+                    field_name,
                 )
             if "other" not in item:
-                raise CatalogueError(
-                    "plural forms must include 'other'",
-                    field=field_name,
-                    **where,  # type: ignore[arg-type]
-                )
+                raise fail("plural forms must include 'other'", field_name)
             forms = {
-                category: compile_template(
-                    item[category],
-                    entry.placeholders,
-                    field=f"{field_name}.{category}",
-                    **where,  # type: ignore[arg-type]
-                )
+                category: compiled(item[category], f"{field_name}.{category}")
                 for category in categories
                 if category in item
             }
@@ -731,26 +736,22 @@ def _compile_variants(
             )
         else:
             if entry.plural is not None:
-                raise CatalogueError(
+                raise fail(
                     f"the entry is plural by {{{entry.plural}}}: write each variant as a table "
                     f"of plural forms ({', '.join(categories)})",
-                    field=field_name,
-                    **where,  # type: ignore[arg-type]
+                    field_name,
                 )
-            item_where = dict(where, line=find_text_line(text, line, item) or line)
-            template = compile_template(item, entry.placeholders, field=field_name, **item_where)  # type: ignore[arg-type]
+            template = compiled(item, field_name)
             templates = [template]
             variant = Variant(index, template, None, template.names)
         for template in templates:
             missing = entry.required - template.names
             if missing:
-                raise CatalogueError(
+                raise fail(
                     "the text leaves out required placeholder(s) "
                     + ", ".join(f"{{{n}}}" for n in sorted(missing)),
-                    path=path,
-                    entry_id=entry.id,
-                    field=field_name,
-                    line=find_text_line(text, line, template.source) or line,
+                    field_name,
+                    template.source,
                 )
         variants.append(variant)
     return tuple(variants)

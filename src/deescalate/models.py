@@ -113,7 +113,9 @@ class FallbackKind(StrEnum):
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Schemas are built on first use: import stays quick, and a model a program
+    # never touches costs nothing.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Fallback(_Frozen):
@@ -154,7 +156,11 @@ class Phrase(_Frozen):
     gloss: Gloss | None = Field(default=None, description="The entry in the gloss locale.")
 
     model_config = ConfigDict(
-        frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True
+        frozen=True,
+        extra="forbid",
+        populate_by_name=True,
+        serialize_by_alias=True,
+        defer_build=True,
     )
 
     @property
@@ -203,7 +209,11 @@ class Playbook(_Frozen):
     warnings: tuple[str, ...] = Field(default=(), description="Data gaps worked around.")
 
     model_config = ConfigDict(
-        frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True
+        frozen=True,
+        extra="forbid",
+        populate_by_name=True,
+        serialize_by_alias=True,
+        defer_build=True,
     )
 
     @property

@@ -26,8 +26,6 @@ from functools import lru_cache
 from typing import Literal
 
 from babel import Locale
-from babel.dates import format_date
-from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal, is_currency
 
 from .errors import (
@@ -417,6 +415,8 @@ def _format_date(ph: Placeholder, value: object, locale: Locale, currency: str |
             raise InvalidValueError(ph.name, "a real calendar date", value) from None
     if not isinstance(value, datetime.date):
         raise InvalidValueError(ph.name, expected, value)
+    from babel.dates import format_date  # imported on first use: keeps import time down
+
     return format_date(value, format="long", locale=locale)
 
 
@@ -440,6 +440,8 @@ def _format_list(ph: Placeholder, value: object, locale: Locale, currency: str |
             raise ValueTooLongError(
                 f"an item of the list for {{{ph.name}}}", len(item), MAX_VALUE_LENGTH
             )
+    from babel.lists import format_list  # imported on first use: keeps import time down
+
     return format_list(items, style=_LIST_STYLES[ph.style], locale=locale)
 
 
