@@ -85,6 +85,10 @@ def _mix(seed: int, salt: int = 0) -> int:
     return x ^ (x >> 12)
 
 
+_new_object = object.__new__
+_set_attribute = object.__setattr__
+
+
 def _with_text(prototype: Phrase, text: str, gloss: Gloss | None) -> Phrase:
     """A copy of a validated prototype with its text (and gloss) filled in.
 
@@ -96,11 +100,11 @@ def _with_text(prototype: Phrase, text: str, gloss: Gloss | None) -> Phrase:
     fields["text"] = text
     if gloss is not None:
         fields["gloss"] = gloss
-    phrase = Phrase.__new__(Phrase)
-    object.__setattr__(phrase, "__dict__", fields)
-    object.__setattr__(phrase, "__pydantic_fields_set__", prototype.__pydantic_fields_set__)
-    object.__setattr__(phrase, "__pydantic_extra__", None)
-    object.__setattr__(phrase, "__pydantic_private__", None)
+    phrase: Phrase = _new_object(Phrase)
+    _set_attribute(phrase, "__dict__", fields)
+    _set_attribute(phrase, "__pydantic_fields_set__", prototype.__pydantic_fields_set__)
+    _set_attribute(phrase, "__pydantic_extra__", None)
+    _set_attribute(phrase, "__pydantic_private__", None)
     return phrase
 
 
