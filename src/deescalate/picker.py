@@ -108,9 +108,27 @@ def _with_text(prototype: Phrase, text: str, gloss: Gloss | None) -> Phrase:
     return phrase
 
 
-def _hashable(value: object) -> object:
-    """Lists of tags become tuples so they can key the cache."""
-    return tuple(value) if isinstance(value, list | tuple) else value
+def _cache_key(
+    stage: object,
+    situation: object,
+    locale: object,
+    register: object,
+    channel: object,
+    strict: object,
+    entry: object,
+    gloss: object,
+    values: Values | None,
+) -> tuple[object, ...]:
+    """The arguments of a pick, as they key the cache of resolved candidates.
+
+    Only the names of the values matter (they choose the entries); a list of
+    tags becomes a tuple. Nothing is validated here: an unknown key is resolved,
+    and resolving validates.
+    """
+    if not isinstance(locale, str) and isinstance(locale, list | tuple):
+        locale = tuple(locale)
+    names = frozenset(values) if values else None
+    return (stage, situation, locale, register, channel, strict, entry, gloss, names)
 
 
 def _check_seed(seed: object) -> int | None:
@@ -348,17 +366,7 @@ class Phrasebook:
         the choice deterministic. ``gloss`` adds the same line in a second
         locale. ``entry`` asks for one entry id (a ladder step, say).
         """
-        key = (
-            stage,
-            situation,
-            locale if isinstance(locale, str) else _hashable(locale),
-            register,
-            channel,
-            strict,
-            entry,
-            gloss,
-            None if not values else frozenset(values),
-        )
+        key = _cache_key(stage, situation, locale, register, channel, strict, entry, gloss, values)
         try:
             resolved = self._cache[key]
         except (KeyError, TypeError):  # not seen yet, or an unhashable (invalid) argument
@@ -395,27 +403,12 @@ class Phrasebook:
         A caller that keeps its own rotation (a :class:`Conversation` does) passes
         one pair back as ``pick(..., entry=id, variant=n)``.
         """
-        key = (
-            stage,
-            situation,
-            locale if isinstance(locale, str) else _hashable(locale),
-            register,
-            channel,
-            strict,
-            entry,
-            None,
-            None if not values else frozenset(values),
-        )
-        return tuple((c.entry.id, c.variant.index) for c in self._candidates(key, values))
-
-    def _candidates(self, key: tuple[Any, ...], values: Values | None) -> tuple[_Candidate, ...]:
+        key = _cache_key(stage, situation, locale, register, channel, strict, entry, None, values)
         try:
-            resolved = self._cache.get(key)
-        except TypeError:  # an unhashable argument: validation below names it
-            resolved = None
-        if resolved is None:
+            resolved = self._cache[key]
+        except (KeyError, TypeError):  # not seen yet, or an unhashable (invalid) argument
             resolved = self._resolve(key, values)
-        return resolved.candidates
+        return tuple((c.entry.id, c.variant.index) for c in resolved.candidates)
 
     @staticmethod
     def _exact(candidates: tuple[_Candidate, ...], entry: str | None, variant: int) -> _Candidate:
