@@ -388,3 +388,11 @@ def test_entry_of_another_situation_is_refused(book: de.Phrasebook) -> None:
     """Asking for an entry outside the situation's chain is an UnknownEntryError, not a crash."""
     with pytest.raises(de.UnknownEntryError, match="not an entry of situation 'late-delivery'"):
         book.pick("calm", situation="late-delivery", entry="calm.abusive-language.warning")
+
+
+def test_no_channel_means_lines_that_suit_every_channel(book: de.Phrasebook) -> None:
+    """Without a channel, no phone-only backchannel and no email-only sign-off is offered."""
+    for stage in ("listen", "resolve", "close"):
+        for entry_id, _ in book.options(stage):
+            assert book.neutral.entries[entry_id].channels == frozenset(de.Channel)
+    assert "listen.signal" in {eid for eid, _ in book.options("listen", channel="phone")}

@@ -67,6 +67,8 @@ if TYPE_CHECKING:  # conversation imports this module; import it lazily at run t
 
 __all__ = ["CURRENCY", "MISSING", "Phrasebook", "pick", "playbook", "tips"]
 
+_ANY_CHANNEL = frozenset(Channel)
+
 CURRENCY = "currency"
 """The value name that gives the currency of a plain-number money value."""
 
@@ -360,11 +362,13 @@ class Phrasebook:
         to ``general``, unless the situation forbids that, as ``safety-threat``
         does). ``locale`` is a tag, a list of tags or an Accept-Language value.
         ``register`` is a preference unless ``strict``. ``channel`` keeps only
-        lines that suit it. ``values`` fill the entry's placeholders and choose
-        among entries: only entries that use exactly the given values (all their
-        required ones, any of their optional ones) are eligible. ``seed`` makes
-        the choice deterministic. ``gloss`` adds the same line in a second
-        locale. ``entry`` asks for one entry id (a ladder step, say).
+        lines that suit it; without one, only lines that suit every channel.
+        ``values`` fill the entry's placeholders and choose among entries: only
+        entries that use exactly the given values (all their required ones, any
+        of their optional ones) are eligible. ``seed`` makes the choice
+        deterministic. ``gloss`` adds the same line in a second locale.
+        ``entry`` asks for one entry id (a ladder step, say) and ``variant`` for
+        one of its variants.
         """
         key = _cache_key(stage, situation, locale, register, channel, strict, entry, gloss, values)
         try:
@@ -534,7 +538,9 @@ class Phrasebook:
                 and e.stage is stage
                 and situation in e.situations
                 and e.ladder_step <= 1
-                and (channel is None or channel in e.channels)
+                # Without a channel, only lines that suit any channel: no "mm-hmm"
+                # in a chat, no "reply to this email" on the phone.
+                and (channel in e.channels if channel is not None else e.channels == _ANY_CHANNEL)
             ]
             seen_any.extend(pool)
             fitting = [e for e in pool if self._accepts(e, given)]
