@@ -52,3 +52,10 @@ def test_documented_examples_print_what_the_page_shows(name: str) -> None:
             assert re.sub(stamp, "T", out.getvalue()) == re.sub(stamp, "T", expected)
             checked += 1
     assert checked
+
+
+def test_readme_tour_runs() -> None:
+    """The README's five-minute tour runs as written."""
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    (tour,) = re.findall(r"```python\n(.*?)```", readme, re.S)
+    exec(compile(tour, "README.md", "exec"), {})
