@@ -60,7 +60,14 @@ from .models import (
     Stage,
     Tip,
 )
-from .render import MAX_VALUE_LENGTH, _number, choose_plural, format_value
+from .render import (
+    MAX_VALUE_LENGTH,
+    Formatter,
+    _number,
+    choose_plural,
+    format_value,
+    formatter,
+)
 
 if TYPE_CHECKING:  # conversation imports this module; import it lazily at run time
     from .conversation import Conversation, ConversationState
@@ -68,6 +75,7 @@ if TYPE_CHECKING:  # conversation imports this module; import it lazily at run t
 __all__ = ["CURRENCY", "MISSING", "Phrasebook", "pick", "playbook", "tips"]
 
 _ANY_CHANNEL = frozenset(Channel)
+_ABSENT = object()
 
 CURRENCY = "currency"
 """The value name that gives the currency of a plain-number money value."""
@@ -163,6 +171,8 @@ class _Candidate:
     """Default values (from overlays) for placeholders the call gives no value for."""
     ready: bool
     """Whether the prototype is the finished result when the call gives no values."""
+    plan: tuple[tuple[str, bool, Formatter], ...] = ()
+    """Each declared placeholder: its name, whether it is text, and its bound formatter."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -688,8 +698,12 @@ class Phrasebook:
             fallback=tuple(fallbacks),
             warnings=warnings,
         )
+        plan = tuple(
+            (name, placeholder.type is PlaceholderType.TEXT, formatter(placeholder))
+            for name, placeholder in entry.placeholders.items()
+        )
         return _Candidate(
-            entry, variant, data, get_locale(data.id), register, prototype, fill, ready
+            entry, variant, data, get_locale(data.id), register, prototype, fill, ready, plan
         )
 
     # --- rendering ------------------------------------------------------------------
@@ -739,7 +753,25 @@ class Phrasebook:
     def _finish(self, chosen: _Candidate, values: Values, gloss_locale: str | None) -> Phrase:
         if chosen.fill:
             values = {**chosen.fill, **values}
-        text = self._render(chosen.entry, chosen.variant, chosen.babel, values)
+        template = chosen.variant.template
+        if template is None:  # plural forms
+            text = self._render(chosen.entry, chosen.variant, chosen.babel, values)
+        else:
+            # The hot path: the entry's placeholders in a precomputed plan; the
+            # values were matched to the entry when the candidates were resolved.
+            formatted: dict[str, str] = {}
+            currency: Any = values.get(CURRENCY)
+            if currency.__class__ is not str:
+                currency = None
+            for name, is_text, format_one in chosen.plan:
+                value = values.get(name, _ABSENT)
+                if value is _ABSENT:
+                    continue
+                if is_text and value.__class__ is str and len(value) <= MAX_VALUE_LENGTH:
+                    formatted[name] = value
+                else:
+                    formatted[name] = format_one(value, chosen.babel, currency)
+            text = template.render(formatted)
         gloss = self._gloss(chosen, values, gloss_locale) if gloss_locale is not None else None
         return _with_text(chosen.prototype, text, gloss)
 
