@@ -1,7 +1,9 @@
 """How fast is pick(), and what does deescalate cost at start-up and in memory?
 
-Run with ``python benchmarks/bench_pick.py``. Nothing here is a test: it prints
-figures and the targets they are meant to meet.
+Run with ``python benchmarks/bench_pick.py`` (add ``--instructions`` to also count
+instructions under valgrind's callgrind, which is repeatable where wall time is
+not). Nothing here is a test: it prints figures and the targets they are meant
+to meet.
 
 Every figure is compared with a baseline measured in the same run (a bare dict
 lookup, stdlib gettext, Babel's own formatting, a bare interpreter). Shared
@@ -112,6 +114,69 @@ def peak_rss_mib(code: str) -> float:
         [sys.executable, "-c", probe], check=True, capture_output=True, text=True, env=_child_env()
     )
     return int(out.stdout.split()[-1]) / 1024
+
+
+def _workloads() -> dict[str, Callable[[], object]]:
+    """The operations whose instructions --instructions counts, warmed up."""
+    book = de.Phrasebook.default()
+    da = get_locale("da")
+    amount = Decimal("12.5")
+    money = {"amount": amount, "currency": "DKK"}
+    text = {"summary": "pakken er ikke kommet"}
+    day = datetime.date(2026, 11, 30)
+    table = {("restate", "general", "da"): "Lad mig lige være sikker: {summary}."}
+    translations = gettext_baseline()
+    work: dict[str, Callable[[], object]] = {
+        "pick-plain": lambda: book.pick("calm", locale="da", seed=1),
+        "gettext": lambda: translations.gettext("I'm here to help."),
+        "pick-text": lambda: book.pick("restate", locale="da", seed=1, values=text),
+        "format-map": lambda: table["restate", "general", "da"].format_map(text),
+        "pick-money": lambda: book.pick(
+            "resolve", situation="billing-error", locale="da", seed=1, values=money
+        ),
+        "format-currency": lambda: format_currency(amount, "DKK", locale=da),
+        "pick-date": lambda: book.pick(
+            "resolve", situation="late-delivery", locale="da", seed=1, values={"date": day}
+        ),
+        "format-date": lambda: format_date(day, format="long", locale=da),
+    }
+    for func in work.values():
+        func()
+    return work
+
+
+def _instructions(name: str, number: int) -> int:
+    """Instructions executed by a child running ``number`` calls of one workload."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "callgrind.out")
+        subprocess.run(
+            [
+                "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                sys.executable, __file__, "--workload", name, str(number),
+            ],
+            check=True, capture_output=True, env=_child_env(),
+        )  # fmt: skip
+        with open(out, encoding="utf-8") as report:
+            totals = [line for line in report if line.startswith("totals:")]
+        return int(totals[0].split()[1])
+
+
+def instruction_counts() -> None:
+    """Instructions per call under valgrind's callgrind: repeatable, unlike wall time."""
+    print("\nInstructions per call (valgrind callgrind; 1,000 calls minus 0 calls)")
+    pairs = [
+        ("pick, no values, seed", "pick-plain", "gettext", "target < 5x (aim 3x)"),
+        ("pick, one text value", "pick-text", "format-map", "target < 1.5x"),
+        ("pick, one money value", "pick-money", "format-currency", "target < 1.2x"),
+        ("pick, one date value", "pick-date", "format-date", ""),
+    ]
+    _instructions("none", 0)  # the first child fills the bytecode cache
+    empty = _instructions("none", 0)
+    for label, subject, baseline, note in pairs:
+        subj = (_instructions(subject, 1000) - empty) / 1000
+        base = (_instructions(baseline, 1000) - empty) / 1000
+        row(label, subj, "ins", subj / base, note)
+        row(f"  vs {baseline}", base, "ins")
 
 
 def row(label: str, value: float, unit: str, ratio: float | None = None, note: str = "") -> None:
@@ -228,4 +293,12 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--workload"]:
+        workloads = _workloads()
+        call = workloads.get(sys.argv[2], lambda: None)
+        for _ in range(int(sys.argv[3])):
+            call()
+    else:
+        main()
+        if "--instructions" in sys.argv[1:]:
+            instruction_counts()
