@@ -59,7 +59,7 @@ from .errors import (
     UnknownSituationError,
 )
 from .i18n import parse_preferences
-from .models import Channel, Kind, Phrase, Register, Stage, Tip
+from .models import Channel, Kind, Phrase, Register, Stage, Tip, coerce_option
 from .picker import Phrasebook
 
 __all__ = [
@@ -342,8 +342,8 @@ class Conversation:
         state = ConversationState(
             topic=situation,
             locale=locale_arg,
-            register_=_enum(Register, "register", register),
-            channel=_enum(Channel, "channel", channel),
+            register_=coerce_option(Register, "register", register),
+            channel=coerce_option(Channel, "channel", channel),
             gloss=gloss,
             values=_contact_values(book, customer_name, values),
             seed=seed,
@@ -742,7 +742,7 @@ class Conversation:
         neutral = self._book.neutral
         strict = dict(values or {})
         contact = {k: v for k, v in state.values.items() if k not in strict}
-        chain = _chain(self._book, situation)
+        chain = self._book.situation_chain(situation)
         if entry is not None:
             relevant = [neutral.entries[entry]]
         else:
@@ -812,26 +812,6 @@ def _draw(seed: int, turn: int, n: int) -> int:
 
 def _add_stage(done: tuple[Stage, ...], stage: Stage) -> tuple[Stage, ...]:
     return done if stage in done else (*done, stage)
-
-
-def _enum(enum: Any, option: str, value: object) -> Any:
-    if value is None or isinstance(value, enum):
-        return value
-    try:
-        return enum(value)
-    except ValueError:
-        raise InvalidOptionError(option, value, [m.value for m in enum]) from None
-
-
-def _chain(book: Phrasebook, situation: str) -> tuple[str, ...]:
-    """The situation and the ancestors whose content it may use, as the picker walks them."""
-    situations = book.neutral.situations
-    chain = [situation]
-    current = situations[situation]
-    while current.inherits and current.parent is not None:
-        chain.append(current.parent)
-        current = situations[current.parent]
-    return tuple(chain)
 
 
 def _base_ladder(book: Phrasebook) -> tuple[str, ...]:

@@ -7,10 +7,11 @@ value and normalise once, at the edge, with the ``coerce`` helpers below.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import UnknownStageError
+from .errors import InvalidOptionError, UnknownStageError
 
 __all__ = [
     "Channel",
@@ -27,6 +28,7 @@ __all__ = [
     "SituationInfo",
     "Stage",
     "Tip",
+    "coerce_option",
 ]
 
 
@@ -110,6 +112,25 @@ class FallbackKind(StrEnum):
     LOCALE = "locale"
     SITUATION = "situation"
     REGISTER = "register"
+
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def coerce_option(enum: type[_E], option: str, value: _E | str | None) -> _E | None:
+    """The member of ``enum`` for a member or its string value; ``None`` stays ``None``.
+
+    >>> coerce_option(Channel, "channel", "chat")
+    <Channel.CHAT: 'chat'>
+
+    Anything else raises :class:`InvalidOptionError` listing the valid values.
+    """
+    if value is None or isinstance(value, enum):
+        return value
+    try:
+        return enum(value)
+    except ValueError:
+        raise InvalidOptionError(option, value, [m.value for m in enum]) from None
 
 
 class _Frozen(BaseModel):

@@ -59,6 +59,7 @@ from .models import (
     SituationInfo,
     Stage,
     Tip,
+    coerce_option,
 )
 from .render import (
     MAX_VALUE_LENGTH,
@@ -145,15 +146,6 @@ def _check_seed(seed: object) -> int | None:
     if seed is None or (isinstance(seed, int) and not isinstance(seed, bool)):
         return seed
     raise InvalidOptionError("seed", seed, ["an int", "None"])
-
-
-def _coerce(enum: Any, option: str, value: object) -> Any:
-    if value is None or isinstance(value, enum):
-        return value
-    try:
-        return enum(value)
-    except ValueError:
-        raise InvalidOptionError(option, value, [m.value for m in enum]) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,9 +432,9 @@ class Phrasebook:
     def _resolve(self, key: tuple[Any, ...], values: Values | None) -> _Resolved:
         stage_arg, situation, locale, register_arg, channel_arg, strict, entry_id, gloss, _ = key
         stage = Stage.coerce(stage_arg)
-        register = _coerce(Register, "register", register_arg)
-        channel = _coerce(Channel, "channel", channel_arg)
-        chain = self._chain(situation)
+        register = coerce_option(Register, "register", register_arg)
+        channel = coerce_option(Channel, "channel", channel_arg)
+        chain = self.situation_chain(situation)
         given = frozenset(values or ())
         if entry_id is not None:
             entry = self._neutral.entries.get(entry_id)
@@ -492,8 +484,12 @@ class Phrasebook:
             self._cache[key] = resolved
         return resolved
 
-    def _chain(self, situation: str) -> tuple[str, ...]:
-        """The situation and the ancestors whose content it may use."""
+    def situation_chain(self, situation: str) -> tuple[str, ...]:
+        """The situation and the ancestors whose content it may use, nearest first.
+
+        ``safety-threat`` does not inherit, so its chain is itself alone; an
+        unknown id raises :class:`UnknownSituationError`.
+        """
         situations = self._neutral.situations
         if not isinstance(situation, str) or situation not in situations:
             raise UnknownSituationError(situation, situations)
@@ -670,7 +666,7 @@ class Phrasebook:
         situation = (
             requested_situation
             if requested_situation in entry.situations
-            else next(s for s in self._chain(requested_situation) if s in entry.situations)
+            else next(s for s in self.situation_chain(requested_situation) if s in entry.situations)
         )
         fill = {
             name: value
@@ -811,8 +807,8 @@ class Phrasebook:
         if cached is not None:
             return cached
         stage_ = Stage.coerce(stage)
-        channel_ = _coerce(Channel, "channel", channel)
-        chain = self._chain(situation)
+        channel_ = coerce_option(Channel, "channel", channel)
+        chain = self.situation_chain(situation)
         negotiated = negotiate(locale, self._available)
         gloss_locale = negotiate(gloss, self._available).locale if gloss is not None else None
         result: list[Tip] = []
@@ -873,9 +869,9 @@ class Phrasebook:
         A ladder (abusive language) is shown step by step.
         """
         seed = _check_seed(seed)
-        register_ = _coerce(Register, "register", register)
-        channel_ = _coerce(Channel, "channel", channel)
-        chain = self._chain(situation)
+        register_ = coerce_option(Register, "register", register)
+        channel_ = coerce_option(Channel, "channel", channel)
+        chain = self.situation_chain(situation)
         values = dict(values or {})
         negotiated = negotiate(locale, self._available)
         data = self.locale_data(negotiated.locale)
