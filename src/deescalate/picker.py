@@ -132,13 +132,15 @@ def _cache_key(
 ) -> tuple[object, ...]:
     """The arguments of a pick, as they key the cache of resolved candidates.
 
-    Only the names of the values matter (they choose the entries); a list of
+    Only the names of the values matter (they choose the entries), in the
+    caller's order: a tuple is cheaper to build and hash than a set, and another
+    order only makes another cache entry with the same candidates. A list of
     tags becomes a tuple. Nothing is validated here: an unknown key is resolved,
     and resolving validates.
     """
     if not isinstance(locale, str) and isinstance(locale, list | tuple):
         locale = tuple(locale)
-    names = frozenset(values) if values else None
+    names = tuple(values) if values else None
     return (stage, situation, locale, register, channel, strict, entry, gloss, names)
 
 

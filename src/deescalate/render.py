@@ -313,6 +313,9 @@ def _known_currency(code: str) -> bool:
 Number = int | float | Decimal
 
 
+_DECIMAL_LIMIT = Decimal(MAX_NUMBER)
+
+
 def _number(name: str, value: object, expected: str) -> Number:
     """Return a finite, bounded number for an int, float, Decimal or numeric string."""
     if isinstance(value, bool):
@@ -336,7 +339,9 @@ def _number(name: str, value: object, expected: str) -> Number:
         number = Decimal(text)
     else:
         raise InvalidValueError(name, expected, value)
-    if not -MAX_NUMBER < number < MAX_NUMBER:
+    # Compare like with like: a Decimal against an int converts the int every time.
+    limit = _DECIMAL_LIMIT if number.__class__ is Decimal else MAX_NUMBER
+    if not -limit < number < limit:
         raise InvalidValueError(name, f"{expected} smaller than 10**18", value)
     return number
 
