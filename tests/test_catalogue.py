@@ -204,14 +204,38 @@ def test_register_key_not_in_locale(catalogue_dir: Path) -> None:
 
 
 def test_plural_form_not_a_cldr_category(catalogue_dir: Path) -> None:
-    """Plural forms are CLDR categories of the locale: 'few' is not one of English's."""
+    """A plural form that is no CLDR category at all is an error at load."""
+    _edit(
+        catalogue_dir / "en.toml",
+        "{ one = \"I'm sorry the product",
+        '{ several = "x {days}", one = "I\'m sorry the product',
+    )
+    with pytest.raises(de.CatalogueError, match="several"):
+        _load(catalogue_dir)
+
+
+def test_plural_form_the_language_does_not_use(catalogue_dir: Path) -> None:
+    """'few' is a CLDR category English does not use: check reports it, with its line."""
+    from deescalate.checks import check
+
     _edit(
         catalogue_dir / "en.toml",
         "{ one = \"I'm sorry the product",
         '{ few = "x {days}", one = "I\'m sorry the product',
     )
-    with pytest.raises(de.CatalogueError, match="few"):
-        _load(catalogue_dir)
+    book = _load(catalogue_dir)
+    (problem,) = [p for p in check(book).problems if p.code == "plural"]
+    assert "few" in problem.message
+    assert problem.entry_id == "apologise.faulty-product.replacement"
+    assert problem.line is not None
+    with_days = book.pick(
+        "apologise",
+        situation="faulty-product",
+        values={"days": 3},
+        variant=0,
+        entry="apologise.faulty-product.replacement",
+    )
+    assert with_days.text.endswith("3 days.")
 
 
 def test_locale_id_must_match_file_name(catalogue_dir: Path) -> None:

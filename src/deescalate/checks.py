@@ -240,10 +240,19 @@ class _Checker:
             for variant in variants:
                 used |= variant.names
                 if variant.forms is not None and set(variant.forms) != categories:
-                    missing = ", ".join(sorted(categories - set(variant.forms)))
+                    missing = sorted(categories - set(variant.forms))
+                    extra = sorted(set(variant.forms) - categories)
+                    problems = []
+                    if missing:
+                        problems.append(f"lacks plural forms {', '.join(missing)}")
+                    if extra:
+                        problems.append(
+                            f"has forms {', '.join(extra)}, which {data.id} does not use "
+                            f"(its CLDR categories: {', '.join(sorted(categories))})"
+                        )
                     self.add(
                         "plural",
-                        f"variant {variant.index} lacks plural forms: {missing}",
+                        f"variant {variant.index} " + "; ".join(problems),
                         entry.id,
                         field=field,
                     )
