@@ -2,8 +2,9 @@
 
 Run with ``python benchmarks/bench_pick.py`` (add ``--instructions`` to also count
 instructions under valgrind's callgrind, which is repeatable where wall time is
-not). Nothing here is a test: it prints figures and the targets they are meant
-to meet.
+not), from a venv where the package is installed plainly (``pip install .``):
+the ``test`` extra adds a startup hook to every interpreter. Nothing here is a
+test: it prints figures and the targets they are meant to meet.
 
 Every figure is compared with a baseline measured in the same run (a bare dict
 lookup, stdlib gettext, Babel's own formatting, a bare interpreter). Shared
