@@ -652,6 +652,8 @@ def test_every_problem_is_reported(tmp_path: Path) -> None:
     assert err.value.line == first
     assert "(and 1 more problem(s)" in str(err.value)
     assert f"{po}:{second}: " in str(err.value)
+    assert [line for line, _ in err.value.problems] == [first, second]
+    assert all("{navn}" in problem for _, problem in err.value.problems)
     assert snapshot(directory) == before
 
 

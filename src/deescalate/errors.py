@@ -223,11 +223,23 @@ class StateError(DeescalateError, ValueError):
 
 
 class PoFileError(DeescalateError):
-    """A PO file that cannot be imported; ``line`` counts from 1."""
+    """A PO file that cannot be imported; ``line`` counts from 1.
 
-    def __init__(self, problem: str, *, path: str | PurePath | None, line: int | None) -> None:
+    ``problem`` and ``line`` are the first problem; ``problems`` lists every one
+    found, as ``(line, problem)`` pairs in the order of the file.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        path: str | PurePath | None,
+        line: int | None,
+        problems: Iterable[tuple[int | None, str]] = (),
+    ) -> None:
         self.problem = problem
         self.path = str(path) if path is not None else None
         self.line = line
+        self.problems = tuple(problems) or ((line, problem),)
         where = _where(path, line)
         super().__init__(f"{where}: {problem}" if where else problem)

@@ -578,7 +578,7 @@ class _Problems:
                 for other_line, other in items[1:]
             )
             problem = f"{problem} (and {len(items) - 1} more problem(s):{rest})"
-        raise PoFileError(problem, path=self.path, line=line)
+        raise PoFileError(problem, path=self.path, line=line, problems=items)
 
 
 @dataclass(slots=True)
