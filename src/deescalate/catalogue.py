@@ -36,7 +36,14 @@ from .errors import (
 )
 from .i18n import PLURAL_ORDER, get_locale, parse_tag
 from .models import Channel, Flag, Kind, PlaceholderType, Register, Stage
-from .render import Placeholder, Template, compile_template, format_value
+from .render import (
+    Formatter,
+    Placeholder,
+    Template,
+    compile_template,
+    format_value,
+    formatter,
+)
 
 __all__ = [
     "NEUTRAL_FILE",
@@ -379,6 +386,8 @@ class EntryDef:
     """Its step on a situation's escalation ladder (1 = first), or 0."""
     required: frozenset[str] = field(default=frozenset())
     optional: frozenset[str] = field(default=frozenset())
+    formatters: tuple[tuple[str, bool, Formatter], ...] = ()
+    """Each placeholder's name, whether it is text, and its bound formatter."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -607,6 +616,9 @@ def load_neutral(
             ladder_step=steps.get(eid, 0),
             required=frozenset(n for n, p in placeholders.items() if not p.optional),
             optional=frozenset(n for n, p in placeholders.items() if p.optional),
+            formatters=tuple(
+                (n, p.type is PlaceholderType.TEXT, formatter(p)) for n, p in placeholders.items()
+            ),
         )
     if base is None:
         _check_defaults(spec.values, spec.values, entries, set(entries), path=path, text=text)

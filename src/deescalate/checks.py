@@ -329,6 +329,19 @@ class _Checker:
                 )
 
 
+def _load_problem(locale_id: str, err: CatalogueError) -> Problem:
+    """A catalogue that cannot be loaded, as a problem at the place the error names."""
+    return Problem(
+        code="load",
+        severity=Severity.ERROR,
+        locale=locale_id,
+        message=err.problem,
+        path=err.path,
+        line=err.line,
+        entry_id=err.entry_id,
+    )
+
+
 def check(book: Phrasebook, locales: tuple[str, ...] | None = None) -> Report:
     """Load and check the catalogues of ``book`` (all locales, or those named)."""
     problems: list[Problem] = []
@@ -337,31 +350,12 @@ def check(book: Phrasebook, locales: tuple[str, ...] | None = None) -> Report:
     try:
         source = book.locale_data(SOURCE_LOCALE)
     except CatalogueError as err:
-        problem = Problem(
-            code="load",
-            severity=Severity.ERROR,
-            locale=SOURCE_LOCALE,
-            message=str(err),
-            path=err.path,
-            line=err.line,
-            entry_id=err.entry_id,
-        )
-        return Report(problems=(problem,), coverage=())
+        return Report(problems=(_load_problem(SOURCE_LOCALE, err),), coverage=())
     for locale_id in locales or book.locales:
         try:
             data = book.locale_data(locale_id)
         except CatalogueError as err:
-            problems.append(
-                Problem(
-                    code="load",
-                    severity=Severity.ERROR,
-                    locale=locale_id,
-                    message=err.problem,
-                    path=err.path,
-                    line=err.line,
-                    entry_id=err.entry_id,
-                )
-            )
+            problems.append(_load_problem(locale_id, err))
             coverage.append(Coverage(locale=locale_id, translated=0, total=total))
             continue
         problems.extend(_Checker(book, data, source).run())

@@ -63,11 +63,8 @@ from .models import (
 )
 from .render import (
     MAX_VALUE_LENGTH,
-    Formatter,
     _number,
     choose_plural,
-    format_value,
-    formatter,
 )
 
 if TYPE_CHECKING:  # conversation imports this module; import it lazily at run time
@@ -119,6 +116,36 @@ def _with_text(prototype: Phrase, text: str, gloss: Gloss | None) -> Phrase:
     return phrase
 
 
+def _format_values(entry: EntryDef, values: Values, babel: Locale) -> dict[str, str]:
+    """The given values of ``entry``'s placeholders, formatted for ``babel``.
+
+    Values the entry does not declare are ignored here (the candidates were
+    matched to the value names when they were resolved); a plain-number money
+    value takes its currency from the ``currency`` value.
+    """
+    formatted: dict[str, str] = {}
+    currency: Any = values.get(CURRENCY)
+    if currency.__class__ is not str:
+        currency = None
+    for name, is_text, format_one in entry.formatters:
+        value = values.get(name, _ABSENT)
+        if value is _ABSENT:
+            continue
+        if is_text and value.__class__ is str and len(value) <= MAX_VALUE_LENGTH:
+            formatted[name] = value  # text needs no formatting, only the length check
+        else:
+            formatted[name] = format_one(value, babel, currency)
+    return formatted
+
+
+def _accepted(entry: EntryDef) -> frozenset[str]:
+    """The value names ``entry`` takes: its placeholders, and ``currency`` with a money one."""
+    names = entry.placeholders.keys()
+    if any(p.type is PlaceholderType.MONEY for p in entry.placeholders.values()):
+        return frozenset((*names, CURRENCY))
+    return frozenset(names)
+
+
 def _cache_key(
     stage: object,
     situation: object,
@@ -165,8 +192,6 @@ class _Candidate:
     """Default values (from overlays) for placeholders the call gives no value for."""
     ready: bool
     """Whether the prototype is the finished result when the call gives no values."""
-    plan: tuple[tuple[str, bool, Formatter], ...] = ()
-    """Each declared placeholder: its name, whether it is text, and its bound formatter."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -510,9 +535,7 @@ class Phrasebook:
         return given | (defaults.keys() & entry.placeholders.keys())
 
     def _check_values(self, entry: EntryDef, given: frozenset[str]) -> None:
-        accepted = set(entry.placeholders)
-        if any(p.type is PlaceholderType.MONEY for p in entry.placeholders.values()):
-            accepted.add(CURRENCY)
+        accepted = _accepted(entry)
         extra = given - accepted
         if extra:
             raise UnexpectedValueError(f"entry {entry.id!r}", extra, accepted)
@@ -523,11 +546,7 @@ class Phrasebook:
     def _accepts(self, entry: EntryDef, given: frozenset[str]) -> bool:
         if not entry.required <= self._given(entry, given):
             return False
-        extra = given - entry.placeholders.keys()
-        return not extra or (
-            extra == {CURRENCY}
-            and any(p.type is PlaceholderType.MONEY for p in entry.placeholders.values())
-        )
+        return given <= _accepted(entry)
 
     def _eligible(
         self,
@@ -583,11 +602,7 @@ class Phrasebook:
                 f"{where} has no lines" + (f" for channel {channel.value!r}" if channel else "")
             )
         # Something exists but not for these values: say what is missing or extra.
-        declared: set[str] = set()
-        for e in seen_any:
-            declared.update(e.placeholders)
-            if any(p.type is PlaceholderType.MONEY for p in e.placeholders.values()):
-                declared.add(CURRENCY)
+        declared = frozenset().union(*(_accepted(e) for e in seen_any))
         extra = given - declared
         if extra:
             raise UnexpectedValueError(
@@ -696,12 +711,8 @@ class Phrasebook:
             fallback=tuple(fallbacks),
             warnings=warnings,
         )
-        plan = tuple(
-            (name, placeholder.type is PlaceholderType.TEXT, formatter(placeholder))
-            for name, placeholder in entry.placeholders.items()
-        )
         return _Candidate(
-            entry, variant, data, get_locale(data.id), register, prototype, fill, ready, plan
+            entry, variant, data, get_locale(data.id), register, prototype, fill, ready
         )
 
     # --- rendering ------------------------------------------------------------------
@@ -714,26 +725,7 @@ class Phrasebook:
         values: Values,
         fill_missing: bool = False,
     ) -> str:
-        placeholders = entry.placeholders
-        formatted: dict[str, str] = {}
-        for name, value in values.items():
-            placeholder = placeholders.get(name)
-            if placeholder is None:
-                continue
-            if (
-                placeholder.type is PlaceholderType.TEXT
-                and value.__class__ is str
-                and len(value) <= MAX_VALUE_LENGTH
-            ):
-                formatted[name] = value
-                continue
-            currency = values.get(CURRENCY)
-            formatted[name] = format_value(
-                placeholder,
-                value,
-                babel,
-                currency=currency if isinstance(currency, str) else None,
-            )
+        formatted = _format_values(entry, values, babel)
         if fill_missing:
             for name in variant.names - formatted.keys():
                 formatted[name] = MISSING
@@ -754,22 +746,8 @@ class Phrasebook:
         template = chosen.variant.template
         if template is None:  # plural forms
             text = self._render(chosen.entry, chosen.variant, chosen.babel, values)
-        else:
-            # The hot path: the entry's placeholders in a precomputed plan; the
-            # values were matched to the entry when the candidates were resolved.
-            formatted: dict[str, str] = {}
-            currency: Any = values.get(CURRENCY)
-            if currency.__class__ is not str:
-                currency = None
-            for name, is_text, format_one in chosen.plan:
-                value = values.get(name, _ABSENT)
-                if value is _ABSENT:
-                    continue
-                if is_text and value.__class__ is str and len(value) <= MAX_VALUE_LENGTH:
-                    formatted[name] = value
-                else:
-                    formatted[name] = format_one(value, chosen.babel, currency)
-            text = template.render(formatted)
+        else:  # the hot path, without the plural and playbook cases of _render
+            text = template.render(_format_values(chosen.entry, values, chosen.babel))
         gloss = self._gloss(chosen, values, gloss_locale) if gloss_locale is not None else None
         return _with_text(chosen.prototype, text, gloss)
 
