@@ -802,16 +802,13 @@ class Phrasebook:
                 ):
                     continue
                 data, (notes, warns) = self._texts_for(e, negotiated.locale)
-                variant = (
-                    data.texts[e.id][None][0]
-                    if None in data.texts[e.id]
-                    else next(iter(data.texts[e.id].values()))[0]
-                )
+                # A tip has one register-free text (the loader allows nothing else).
+                variant = data.texts[e.id][None][0]
                 fallback = ((negotiated.fallback,) if negotiated.fallback else ()) + notes
                 gloss_obj = None
                 if gloss_locale is not None:
                     gdata, _ = self._texts_for(e, gloss_locale)
-                    gvariant = next(iter(gdata.texts[e.id].values()))[0]
+                    gvariant = gdata.texts[e.id][None][0]
                     gloss_obj = Gloss(
                         locale=gdata.id, text=self._render(e, gvariant, get_locale(gdata.id), {})
                     )
