@@ -14,16 +14,12 @@ from a caller's locale tag.
 
 from __future__ import annotations
 
-import json
 import re
-import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import (
     CatalogueError,
@@ -56,11 +52,14 @@ __all__ = [
     "Neutral",
     "SituationDef",
     "Variant",
+    "decode_toml",
     "discover_locales",
+    "display_path",
     "fingerprint",
     "load_locale",
     "load_neutral",
     "load_overlay_locale",
+    "parse_toml",
     "read_toml",
     "shipped_catalogue",
 ]
@@ -121,6 +120,9 @@ def fingerprint(texts: Mapping[str, Sequence[str | Mapping[str, str]]]) -> str:
     >>> fingerprint({"text": ["Hello", {"one": "{n} day", "other": "{n} days"}]})
     'faaaf523039979bc'
     """
+    import hashlib  # only the translator tools need these: keep them off import time
+    import json
+
     canonical = json.dumps(
         {key: list(values) for key, values in texts.items()},
         sort_keys=True,
@@ -128,12 +130,11 @@ def fingerprint(texts: Mapping[str, Sequence[str | Mapping[str, str]]]) -> str:
         separators=(",", ":"),
         default=dict,
     )
-    import hashlib  # only the translator tools need it; keep it off import time
-
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
-def _display_path(item: CatalogueDir) -> str:
+def display_path(item: CatalogueDir) -> str:
+    """How messages name a catalogue file: its path, or its place in the package."""
     return str(item) if isinstance(item, Path) else f"deescalate/locales/{item.name}"
 
 
@@ -154,12 +155,12 @@ def discover_locales(directory: CatalogueDir) -> dict[str, CatalogueDir]:
         except InvalidLocaleError as err:
             raise CatalogueError(
                 f"the file name is not a locale identifier: {err.reason}",
-                path=_display_path(item),
+                path=display_path(item),
             ) from None
         if normalised != stem:
             raise CatalogueError(
                 f"name the file {normalised}.toml (Babel's spelling of the locale)",
-                path=_display_path(item),
+                path=display_path(item),
             )
         found[stem] = item
     return dict(sorted(found.items()))
@@ -174,8 +175,11 @@ def read_toml(item: CatalogueDir, path: str | None = None) -> tuple[dict[str, An
     Raises :class:`CatalogueSyntaxError` (or :class:`DuplicateEntryError` for a
     key defined twice) with the file and line.
     """
-    shown = path or _display_path(item)
-    raw = item.read_bytes()
+    return parse_toml(item.read_bytes(), path or display_path(item))
+
+
+def decode_toml(raw: bytes, shown: str) -> str:
+    """The text of a TOML file's bytes: UTF-8, without a byte-order mark."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -183,8 +187,14 @@ def read_toml(item: CatalogueDir, path: str | None = None) -> tuple[dict[str, An
         raise CatalogueSyntaxError(
             "the file is not valid UTF-8", path=shown, line=bad_line
         ) from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def parse_toml(raw: bytes, shown: str) -> tuple[dict[str, Any], str]:
+    """Parse the bytes of a TOML file shown as ``shown``; see :func:`read_toml`."""
+    import tomllib  # not needed when the catalogues come compiled
+
+    text = decode_toml(raw, shown)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -245,116 +255,6 @@ def find_text_line(text: str, after: int | None, snippet: str) -> int | None:
     return None
 
 
-def _validation_error(err: ValidationError, *, path: str, text: str) -> CatalogueError:
-    """Turn pydantic's first error into a CatalogueError naming file, entry, field, line."""
-    errors = err.errors(include_url=False)
-    first = errors[0]
-    loc = [str(part) for part in first["loc"]]
-    entry_id: str | None = None
-    field_name: str | None = ".".join(loc) or None
-    line: int | None = None
-    if len(loc) >= 2 and loc[0] in ("entries", "situations"):
-        # Keyed tables: [entries."id"] or [situations.id].
-        line = find_line(text, loc[0], loc[1], loc[2] if len(loc) > 2 else None)
-        if loc[0] == "entries":
-            entry_id = loc[1]
-            field_name = ".".join(loc[2:]) or None
-    elif loc:
-        line = find_line(text, loc[0], None, loc[1] if len(loc) > 1 else None)
-    problem = first["msg"]
-    if first["type"] == "extra_forbidden":
-        problem = "unknown key (not part of the catalogue format)"
-    elif first["type"] == "missing":
-        problem = "required key is missing"
-    if len(errors) > 1:
-        problem += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-    return CatalogueError(problem, path=path, entry_id=entry_id, field=field_name, line=line)
-
-
-# --- the raw file shapes (validated by pydantic) -------------------------------------
-
-
-class _Strict(BaseModel):
-    # Built on first validation (overlay shapes are never built without overlays).
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-
-class _PlaceholderSpec(_Strict):
-    type: PlaceholderType = Field(description="How values are formatted.")
-    optional: bool = Field(default=False, description="Whether variants may do without it.")
-    style: str = Field(default="and", description="For lists: 'and' or 'or'.")
-    description: str = Field(default="", description="What the value is, for translators.")
-
-
-class _EntrySpec(_Strict):
-    kind: Kind
-    stage: Stage
-    situations: tuple[str, ...] = ("general",)
-    channels: tuple[Channel, ...] = tuple(Channel)
-    flags: tuple[Flag, ...] = ()
-    placeholders: dict[str, _PlaceholderSpec] = {}
-    plural: str | None = None
-    notes: str
-
-
-class _SituationSpec(_Strict):
-    description: str
-    parent: str | None = None
-    inherits: bool = True
-    ladder: tuple[str, ...] = ()
-
-
-class _NeutralFile(_Strict):
-    schema_version: int = Field(alias="schema")
-    situations: dict[str, _SituationSpec] = {}
-    entries: dict[str, _EntrySpec] = {}
-    values: dict[str, Any] = Field(
-        default={}, description="Default placeholder values, e.g. the company name."
-    )
-
-
-class _OverlayNeutralFile(_NeutralFile):
-    schema_version: int = Field(default=1, alias="schema")
-
-
-_Variant = str | dict[str, str]
-
-
-class _LocaleEntrySpec(_Strict):
-    text: list[_Variant] | None = None
-    formal: list[_Variant] | None = None
-    informal: list[_Variant] | None = None
-    source: str | None = Field(
-        default=None, description="Fingerprint of the English text it was translated from."
-    )
-
-
-class _LocaleMeta(_Strict):
-    id: str
-    registers: tuple[Register, ...]
-    default_register: Register
-
-
-class _Checks(_Strict):
-    script: str
-    quotes: tuple[str, ...] = ()
-    never_say: tuple[str, ...] = ()
-
-
-class _GlossarySpec(_Strict):
-    use: str
-    avoid: tuple[str, ...] = ()
-
-
-class _LocaleFile(_Strict):
-    locale: _LocaleMeta
-    checks: _Checks
-    labels: dict[str, str] = {}
-    situations: dict[str, str] = {}
-    glossary: dict[str, _GlossarySpec] = {}
-    entries: dict[str, _LocaleEntrySpec] = {}
-
-
 # --- the validated structures the picker uses ----------------------------------------
 
 
@@ -386,8 +286,9 @@ class EntryDef:
     """Its step on a situation's escalation ladder (1 = first), or 0."""
     required: frozenset[str] = field(default=frozenset())
     optional: frozenset[str] = field(default=frozenset())
-    formatters: tuple[tuple[str, bool, Formatter], ...] = ()
-    """Each placeholder's name, whether it is text, and its bound formatter."""
+    formatters: tuple[tuple[str, bool, Formatter], ...] = field(default=(), compare=False)
+    """Each placeholder's name, whether it is text, and its bound formatter (made from
+    ``placeholders``, so not compared)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -478,11 +379,9 @@ def load_neutral(
     defines is a :class:`DuplicateEntryError`. Its ``[values]`` are laid over
     ``base``'s. The result is the merged metadata; ``base`` is not changed.
     """
-    model = _NeutralFile if base is None else _OverlayNeutralFile
-    try:
-        spec = model.model_validate(data)
-    except ValidationError as err:
-        raise _validation_error(err, path=path, text=text) from None
+    from ._schema import NeutralFile, OverlayNeutralFile, validate
+
+    spec = validate(NeutralFile if base is None else OverlayNeutralFile, data, path=path, text=text)
     below: Mapping[str, SituationDef] = base.situations if base is not None else {}
     situations: dict[str, SituationDef] = {}
     for sid, s in spec.situations.items():
@@ -692,7 +591,7 @@ def _check_defaults(
 
 
 def _compile_variants(
-    raw: list[_Variant],
+    raw: list[str | dict[str, str]],
     entry: EntryDef,
     *,
     key: str,
@@ -771,10 +670,9 @@ def _compile_variants(
 
 def load_locale(data: Mapping[str, Any], text: str, path: str, neutral: Neutral) -> LocaleData:
     """Validate one parsed locale file against the neutral file."""
-    try:
-        spec = _LocaleFile.model_validate(data)
-    except ValidationError as err:
-        raise _validation_error(err, path=path, text=text) from None
+    from ._schema import LocaleFile, validate
+
+    spec = validate(LocaleFile, data, path=path, text=text)
     meta = spec.locale
     stem = Path(path).stem
     if meta.id != stem:

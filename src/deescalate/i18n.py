@@ -24,7 +24,9 @@ from babel import Locale, UnknownLocaleError
 from babel.core import get_global, get_locale_identifier, parse_locale
 
 from .errors import InvalidLocaleError, InvalidValueError
-from .models import Fallback, FallbackKind
+from .models import Fallback, FallbackKind, trusted
+
+_build_fallback = trusted(Fallback)  # from validated parts: see models.trusted
 
 __all__ = [
     "MAX_HEADER_LENGTH",
@@ -374,7 +376,9 @@ def _negotiate(wanted: tuple[str, ...], available: tuple[str, ...], default: str
     else:
         chosen = default
         reason = f"{missing}catalogue for {first!r}; using the default catalogue {default!r}."
-    fallback = Fallback(kind=FallbackKind.LOCALE, requested=first, used=chosen, reason=reason)
+    fallback = _build_fallback(
+        kind=FallbackKind.LOCALE, requested=first, used=chosen, reason=reason
+    )
     return Negotiated(chosen, fallback, tuple(warnings))
 
 

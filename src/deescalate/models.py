@@ -6,8 +6,9 @@ value and normalise once, at the edge, with the ``coerce`` helpers below.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,6 +30,7 @@ __all__ = [
     "Stage",
     "Tip",
     "coerce_option",
+    "trusted",
 ]
 
 
@@ -131,6 +133,65 @@ def coerce_option(enum: type[_E], option: str, value: _E | str | None) -> _E | N
         return enum(value)
     except ValueError:
         raise InvalidOptionError(option, value, [m.value for m in enum]) from None
+
+
+_P = ParamSpec("_P")
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def trusted(model: Callable[_P, _M]) -> Callable[_P, _M]:
+    """``model``'s constructor, without validation, for values this library built itself.
+
+    The results of a pick are made from catalogue data that was validated when
+    it was loaded, with values of the declared types (mypy checks the calls
+    against the model's own signature). Validating them again would build the
+    model's pydantic schema on the first pick, which costs more than the pick
+    itself, and then repeat work on every call. Callers' data never goes
+    through here: anything read from outside is validated.
+
+    The instance is exactly what validation would give for the same values:
+    every field present in declaration order, defaults filled in, the given
+    names (or their aliases) recorded as set.
+
+    >>> fallback = trusted(Fallback)(kind=FallbackKind.LOCALE, requested="de", used="en",
+    ...                              reason="no German catalogue")
+    >>> fallback == Fallback.model_validate(fallback.model_dump())
+    True
+    """
+    cls = cast(type[_M], model)
+    fields = cls.__pydantic_fields__
+    names = tuple(fields)
+    by_alias = {info.alias: name for name, info in fields.items() if info.alias}
+    defaults: dict[str, Any] = {}
+    for name, info in fields.items():
+        if info.default_factory is not None:  # pragma: no cover - a guard for new models
+            raise TypeError(f"{cls.__name__}.{name}: trusted() takes no default factories")
+        if not info.is_required():
+            defaults[name] = info.default
+    new = object.__new__
+    set_attribute = object.__setattr__
+
+    def make(*args: _P.args, **kwargs: _P.kwargs) -> _M:
+        if args:
+            raise TypeError(f"{cls.__name__} takes keyword arguments only")
+        given: dict[str, Any] = kwargs
+        if by_alias:
+            given = {by_alias.get(key, key): value for key, value in given.items()}
+        unknown = given.keys() - fields.keys()
+        if unknown:
+            raise TypeError(f"{cls.__name__} has no field(s) {', '.join(sorted(unknown))}")
+        try:
+            values = {name: given[name] if name in given else defaults[name] for name in names}
+        except KeyError as err:
+            raise TypeError(f"{cls.__name__} needs a value for {err.args[0]}") from None
+        instance: _M = new(cls)
+        set_attribute(instance, "__dict__", values)
+        set_attribute(instance, "__pydantic_fields_set__", set(given))
+        set_attribute(instance, "__pydantic_extra__", None)
+        set_attribute(instance, "__pydantic_private__", None)
+        return instance
+
+    return make
 
 
 class _Frozen(BaseModel):

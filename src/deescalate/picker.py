@@ -28,10 +28,13 @@ from .catalogue import (
     LocaleData,
     Neutral,
     Variant,
+    decode_toml,
     discover_locales,
+    display_path,
     load_locale,
     load_neutral,
     load_overlay_locale,
+    parse_toml,
     read_toml,
     shipped_catalogue,
 )
@@ -60,6 +63,7 @@ from .models import (
     Stage,
     Tip,
     coerce_option,
+    trusted,
 )
 from .render import (
     MAX_VALUE_LENGTH,
@@ -92,6 +96,15 @@ def _mix(seed: int, salt: int = 0) -> int:
     x = (x * 0x2C1B3C6D) & 0xFFFFFFFF
     return x ^ (x >> 12)
 
+
+# Results are built from validated catalogue data: see models.trusted.
+_build_phrase = trusted(Phrase)
+_build_fallback = trusted(Fallback)
+_build_gloss = trusted(Gloss)
+_build_tip = trusted(Tip)
+_build_playbook_stage = trusted(PlaybookStage)
+_build_playbook = trusted(Playbook)
+_build_situation_info = trusted(SituationInfo)
 
 _new_object = object.__new__
 _set_attribute = object.__setattr__
@@ -234,6 +247,8 @@ class Phrasebook:
         self._cache: dict[tuple[Any, ...], _Resolved] = {}
         self._tip_cache: dict[tuple[Any, ...], tuple[Tip, ...]] = {}
         self._random = random.Random().random
+        self._compiled: tuple[CatalogueDir, bytes] | None = None
+        """The shipped catalogue's compiled files, and the entries.toml they were checked with."""
 
     # --- construction ---------------------------------------------------------------
 
@@ -246,15 +261,29 @@ class Phrasebook:
     def from_directory(cls, directory: CatalogueDir) -> Phrasebook:
         """Load one catalogue directory (``entries.toml`` plus locale files)."""
         neutral_file = directory.joinpath(NEUTRAL_FILE)
-        shown = (
-            str(neutral_file)
-            if isinstance(directory, Path)
-            else f"deescalate/locales/{NEUTRAL_FILE}"
-        )
+        shown = display_path(neutral_file)
         if not neutral_file.is_file():
             raise CatalogueError(f"no {NEUTRAL_FILE} in this catalogue directory", path=shown)
         data, text = read_toml(neutral_file, shown)
         return cls(load_neutral(data, text, shown), discover_locales(directory))
+
+    @classmethod
+    def _shipped(cls) -> Phrasebook:
+        """The shipped catalogues, from their compiled form where a wheel carries it."""
+        from . import _compiled
+
+        directory = shipped_catalogue()
+        neutral_file = directory.joinpath(NEUTRAL_FILE)
+        shown = display_path(neutral_file)
+        source = neutral_file.read_bytes()
+        compiled = directory.joinpath(_compiled.DIRECTORY)
+        neutral = _compiled.read_neutral(compiled, source, shown)
+        if neutral is None:
+            data, text = parse_toml(source, shown)
+            neutral = load_neutral(data, text, shown)
+        book = cls(neutral, discover_locales(directory))
+        book._compiled = (compiled, source)
+        return book
 
     @classmethod
     def load(cls, *paths: str | os.PathLike[str], include_default: bool = True) -> Phrasebook:
@@ -337,7 +366,7 @@ class Phrasebook:
             self._neutral.situations.values(), key=lambda s: (s.parent is not None, s.id)
         )
         return tuple(
-            SituationInfo(
+            _build_situation_info(
                 id=s.id,
                 parent=s.parent,
                 description=s.description,
@@ -358,9 +387,19 @@ class Phrasebook:
             data = self._loaded.get(locale_id)
             if data is None:
                 item = self._files[locale_id]
-                shown = str(item) if isinstance(item, Path) else f"deescalate/locales/{item.name}"
-                raw, text = read_toml(item, shown)
-                data = load_locale(raw, text, shown, self._neutral)
+                shown = display_path(item)
+                source = item.read_bytes()
+                if self._compiled is not None:
+                    from ._compiled import read_locale
+
+                    compiled, neutral_source = self._compiled
+                    text = decode_toml(source, shown)
+                    data = read_locale(
+                        compiled, locale_id, neutral_source, source, text=text, shown=shown
+                    )
+                if data is None:
+                    raw, text = parse_toml(source, shown)
+                    data = load_locale(raw, text, shown, self._neutral)
                 self._loaded[locale_id] = data
         return data
 
@@ -575,7 +614,7 @@ class Phrasebook:
                 fallbacks: list[Fallback] = []
                 if level:
                     fallbacks.append(
-                        Fallback(
+                        _build_fallback(
                             kind=FallbackKind.SITUATION,
                             requested=chain[0],
                             used=situation,
@@ -625,7 +664,7 @@ class Phrasebook:
         reason = f"the {locale_id} catalogue has no text for {entry.id!r}; using {SOURCE_LOCALE}"
         return source, (
             (
-                Fallback(
+                _build_fallback(
                     kind=FallbackKind.LOCALE, requested=locale_id, used=SOURCE_LOCALE, reason=reason
                 ),
             ),
@@ -641,7 +680,7 @@ class Phrasebook:
         if wanted not in data.registers:
             # A language with one register serves every request with it.
             used = data.registers[0] if len(data.registers) == 1 else data.default_register
-            note = Fallback(
+            note = _build_fallback(
                 kind=FallbackKind.REGISTER,
                 requested=wanted.value,
                 used=used.value,
@@ -661,7 +700,7 @@ class Phrasebook:
         return (
             texts[used],
             used,
-            Fallback(
+            _build_fallback(
                 kind=FallbackKind.REGISTER,
                 requested=wanted.value,
                 used=used.value,
@@ -698,7 +737,7 @@ class Phrasebook:
             # Overlay defaults complete it: render once here, not on every pick.
             text = self._render(entry, variant, get_locale(data.id), fill)
             ready = True
-        prototype = Phrase(
+        prototype = _build_phrase(
             text=text,
             id=entry.id,
             variant=variant.index,
@@ -759,7 +798,7 @@ class Phrasebook:
         same = [v for v in fitting if v.index == chosen.variant.index]
         variant = same[0] if same else fitting[chosen.variant.index % len(fitting)]
         text = self._render(chosen.entry, variant, get_locale(data.id), values, fill_missing=True)
-        return Gloss(locale=data.id, text=text)
+        return _build_gloss(locale=data.id, text=text)
 
     # --- tips and playbooks ---------------------------------------------------------
 
@@ -809,11 +848,11 @@ class Phrasebook:
                 if gloss_locale is not None:
                     gdata, _ = self._texts_for(e, gloss_locale)
                     gvariant = gdata.texts[e.id][None][0]
-                    gloss_obj = Gloss(
+                    gloss_obj = _build_gloss(
                         locale=gdata.id, text=self._render(e, gvariant, get_locale(gdata.id), {})
                     )
                 result.append(
-                    Tip(
+                    _build_tip(
                         text=self._render(e, variant, get_locale(data.id), {}),
                         id=e.id,
                         stage=e.stage,
@@ -876,7 +915,7 @@ class Phrasebook:
             for phrase in phrases:
                 warnings.extend(w for w in phrase.warnings if w not in warnings)
             stages.append(
-                PlaybookStage(
+                _build_playbook_stage(
                     stage=stage,
                     label=data.labels.get(stage.value)
                     or self.locale_data(SOURCE_LOCALE).labels.get(stage.value, stage.value),
@@ -887,7 +926,7 @@ class Phrasebook:
                 )
             )
         register_used = register_ if register_ in data.registers else data.default_register
-        return Playbook(
+        return _build_playbook(
             situation=situation,
             title=data.situation_names.get(situation)
             or self.locale_data(SOURCE_LOCALE).situation_names.get(situation, situation),
@@ -925,7 +964,7 @@ class Phrasebook:
                 + ", ".join(f"{{{n}}}" for n in sorted(missing))
                 + f"; shown as {MISSING}",
             )
-        return Phrase(
+        return _build_phrase(
             text=text,
             id=entry.id,
             variant=variant.index,
@@ -971,7 +1010,7 @@ class Phrasebook:
 
 @lru_cache(maxsize=1)
 def _default_book() -> Phrasebook:
-    return Phrasebook.from_directory(shipped_catalogue())
+    return Phrasebook._shipped()
 
 
 def _directory(path: str | os.PathLike[str]) -> Path:

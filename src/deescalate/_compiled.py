@@ -1,0 +1,176 @@
+"""The shipped catalogues, validated when the wheel is built.
+
+Loading a catalogue means parsing TOML and validating it, which costs more than
+everything else a program's first pick does. A wheel therefore carries, for
+each shipped TOML file, the structures that loading it produces, pickled, in
+``locales/_compiled/`` (the build runs ``python -m deescalate._compiled``). The
+shipped phrasebook reads them instead of the TOML when they match it.
+
+Each compiled file starts with one line that names the format, the package
+version and a SHA-256 of the TOML bytes it was made from (for a locale file,
+also of ``entries.toml``, which it was validated against). A file that does not
+match is ignored, and the TOML is read and validated as usual: editing a
+shipped TOML file in place never serves stale text. Only the package's own
+directory is read this way, never an overlay or a directory a caller names, so
+nothing unpickled comes from anywhere the package's code does not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import sys
+from dataclasses import replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from ._version import __version__
+from .catalogue import (
+    NEUTRAL_FILE,
+    CatalogueDir,
+    LocaleData,
+    Neutral,
+    _frozen,
+    discover_locales,
+    load_locale,
+    load_neutral,
+    read_toml,
+)
+
+__all__ = ["DIRECTORY", "compile_catalogue", "digest", "read_locale", "read_neutral"]
+
+DIRECTORY = "_compiled"
+"""The sub-directory of ``locales/`` that holds the compiled files in a wheel."""
+
+FORMAT = 1
+"""Bumped whenever the pickled structures change shape."""
+
+_SUFFIX = ".pickle"
+
+
+def digest(*sources: bytes) -> str:
+    """The SHA-256 that binds a compiled file to the TOML bytes it was made from."""
+    hasher = hashlib.sha256()
+    for source in sources:
+        hasher.update(len(source).to_bytes(8, "big"))
+        hasher.update(source)
+    return hasher.hexdigest()
+
+
+def _header(source_digest: str) -> bytes:
+    return f"deescalate-compiled {FORMAT} {__version__} {source_digest}\n".encode("ascii")
+
+
+def _read(directory: CatalogueDir, stem: str, source_digest: str) -> Any:
+    """The unpickled payload of ``stem``'s compiled file, or None if it is missing or stale."""
+    item = directory.joinpath(stem + _SUFFIX)
+    try:
+        blob = item.read_bytes()
+    except OSError:
+        return None
+    header = _header(source_digest)
+    if not blob.startswith(header):
+        return None
+    try:
+        return pickle.loads(memoryview(blob)[len(header) :])
+    except Exception:  # a damaged file: the TOML is still there
+        return None
+
+
+def read_neutral(directory: CatalogueDir, source: bytes, shown: str) -> Neutral | None:
+    """The compiled neutral file, if it was made from exactly ``source``.
+
+    ``shown`` is how messages name the TOML file, as when it is loaded itself.
+    """
+    neutral = _read(directory, Path(NEUTRAL_FILE).stem, digest(source))
+    return replace(neutral, path=shown) if isinstance(neutral, Neutral) else None
+
+
+def read_locale(
+    directory: CatalogueDir,
+    locale_id: str,
+    neutral_source: bytes,
+    source: bytes,
+    *,
+    text: str,
+    shown: str,
+) -> LocaleData | None:
+    """The compiled locale file, if made from exactly ``source`` and ``neutral_source``.
+
+    ``text`` (the decoded TOML) is put back into the result, which keeps it to
+    locate problems that ``deescalate check`` finds later; ``shown`` names the file.
+    """
+    data = _read(directory, locale_id, digest(neutral_source, source))
+    return replace(data, text=text, path=shown) if isinstance(data, LocaleData) else None
+
+
+class _Pickler(pickle.Pickler):
+    def reducer_override(self, obj: Any) -> Any:
+        # Read-only mappings are rebuilt as read-only mappings.
+        if type(obj) is MappingProxyType:
+            return _frozen, (dict(obj),)
+        return NotImplemented
+
+
+def _write(path: Path, header: bytes, payload: object) -> None:
+    import tempfile  # only the build writes
+
+    buffer = io.BytesIO()
+    buffer.write(header)
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(payload)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(buffer.getvalue())
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def compile_catalogue(source: Path, target: Path) -> list[Path]:
+    """Validate every file of the catalogue directory ``source``; write the compiled forms.
+
+    Any problem raises the same :class:`~deescalate.errors.CatalogueError` that
+    loading the TOML would, before anything is written. Returns the files written.
+    """
+    neutral_file = source / NEUTRAL_FILE
+    neutral_source = neutral_file.read_bytes()
+    raw, text = read_toml(neutral_file, str(neutral_file))
+    neutral = load_neutral(raw, text, f"deescalate/locales/{NEUTRAL_FILE}")
+    compiled: list[tuple[Path, bytes, object]] = [
+        (target / (neutral_file.stem + _SUFFIX), _header(digest(neutral_source)), neutral)
+    ]
+    for locale_id, item in discover_locales(source).items():
+        locale_source = item.read_bytes()
+        raw, text = read_toml(item, str(item))
+        data = load_locale(raw, text, f"deescalate/locales/{item.name}", neutral)
+        compiled.append(
+            (
+                target / (locale_id + _SUFFIX),
+                _header(digest(neutral_source, locale_source)),
+                replace(data, text=""),
+            )
+        )
+    target.mkdir(parents=True, exist_ok=True)
+    for path, header, payload in compiled:
+        _write(path, header, payload)
+    return [path for path, _, _ in compiled]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m deescalate._compiled SOURCE TARGET``: what the wheel build runs."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m deescalate._compiled SOURCE_DIR TARGET_DIR", file=sys.stderr)
+        return 2
+    for path in compile_catalogue(Path(args[0]), Path(args[1])):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

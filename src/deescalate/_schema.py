@@ -1,0 +1,138 @@
+"""The raw shapes of catalogue files, validated by pydantic.
+
+Kept apart from :mod:`deescalate.catalogue` so that a program whose catalogues
+come pre-validated (a wheel ships the shipped ones compiled) never builds these
+models: :mod:`deescalate.catalogue` imports this module the first time it
+validates a file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .catalogue import find_line
+from .errors import CatalogueError
+from .models import Channel, Flag, Kind, PlaceholderType, Register, Stage
+
+__all__ = ["LocaleFile", "NeutralFile", "OverlayNeutralFile", "RawVariant", "validate"]
+
+
+class _Strict(BaseModel):
+    # Built on first validation (overlay shapes are never built without overlays).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+
+class _PlaceholderSpec(_Strict):
+    type: PlaceholderType = Field(description="How values are formatted.")
+    optional: bool = Field(default=False, description="Whether variants may do without it.")
+    style: str = Field(default="and", description="For lists: 'and' or 'or'.")
+    description: str = Field(default="", description="What the value is, for translators.")
+
+
+class _EntrySpec(_Strict):
+    kind: Kind
+    stage: Stage
+    situations: tuple[str, ...] = ("general",)
+    channels: tuple[Channel, ...] = tuple(Channel)
+    flags: tuple[Flag, ...] = ()
+    placeholders: dict[str, _PlaceholderSpec] = {}
+    plural: str | None = None
+    notes: str
+
+
+class _SituationSpec(_Strict):
+    description: str
+    parent: str | None = None
+    inherits: bool = True
+    ladder: tuple[str, ...] = ()
+
+
+class NeutralFile(_Strict):
+    schema_version: int = Field(alias="schema")
+    situations: dict[str, _SituationSpec] = {}
+    entries: dict[str, _EntrySpec] = {}
+    values: dict[str, Any] = Field(
+        default={}, description="Default placeholder values, e.g. the company name."
+    )
+
+
+class OverlayNeutralFile(NeutralFile):
+    schema_version: int = Field(default=1, alias="schema")
+
+
+RawVariant = str | dict[str, str]
+
+
+class _LocaleEntrySpec(_Strict):
+    text: list[RawVariant] | None = None
+    formal: list[RawVariant] | None = None
+    informal: list[RawVariant] | None = None
+    source: str | None = Field(
+        default=None, description="Fingerprint of the English text it was translated from."
+    )
+
+
+class _LocaleMeta(_Strict):
+    id: str
+    registers: tuple[Register, ...]
+    default_register: Register
+
+
+class _Checks(_Strict):
+    script: str
+    quotes: tuple[str, ...] = ()
+    never_say: tuple[str, ...] = ()
+
+
+class _GlossarySpec(_Strict):
+    use: str
+    avoid: tuple[str, ...] = ()
+
+
+class LocaleFile(_Strict):
+    locale: _LocaleMeta
+    checks: _Checks
+    labels: dict[str, str] = {}
+    situations: dict[str, str] = {}
+    glossary: dict[str, _GlossarySpec] = {}
+    entries: dict[str, _LocaleEntrySpec] = {}
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def validate(model: type[_M], data: Mapping[str, Any], *, path: str, text: str) -> _M:
+    """Validate parsed TOML as ``model``; a problem is a CatalogueError with its line."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise _validation_error(err, path=path, text=text) from None
+
+
+def _validation_error(err: ValidationError, *, path: str, text: str) -> CatalogueError:
+    """Turn pydantic's first error into a CatalogueError naming file, entry, field, line."""
+    errors = err.errors(include_url=False)
+    first = errors[0]
+    loc = [str(part) for part in first["loc"]]
+    entry_id: str | None = None
+    field_name: str | None = ".".join(loc) or None
+    line: int | None = None
+    if len(loc) >= 2 and loc[0] in ("entries", "situations"):
+        # Keyed tables: [entries."id"] or [situations.id].
+        line = find_line(text, loc[0], loc[1], loc[2] if len(loc) > 2 else None)
+        if loc[0] == "entries":
+            entry_id = loc[1]
+            field_name = ".".join(loc[2:]) or None
+    elif loc:
+        line = find_line(text, loc[0], None, loc[1] if len(loc) > 1 else None)
+    problem = first["msg"]
+    if first["type"] == "extra_forbidden":
+        problem = "unknown key (not part of the catalogue format)"
+    elif first["type"] == "missing":
+        problem = "required key is missing"
+    if len(errors) > 1:
+        problem += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return CatalogueError(problem, path=path, entry_id=entry_id, field=field_name, line=line)
