@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import threading
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -94,14 +95,110 @@ def test_stage_accepts_enum_or_string(book: de.Phrasebook) -> None:
         ),
     ],
 )
+@pytest.mark.parametrize("method", ["pick", "text"])
 def test_bad_input_raises_specific_errors(
-    book: de.Phrasebook, call: object, error: type[Exception], message: str
+    book: de.Phrasebook, call: object, error: type[Exception], message: str, method: str
 ) -> None:
-    """Each kind of bad input raises its own DeescalateError subclass with a clear message."""
+    """Each kind of bad input raises its own DeescalateError subclass with a clear message.
+
+    ``text`` takes pick's arguments and raises pick's errors.
+    """
+
+    class Picker:
+        pick = getattr(book, method)
+
     with pytest.raises(error) as info:
-        call(book)  # type: ignore[operator]
+        call(Picker)  # type: ignore[operator]
     assert isinstance(info.value, de.DeescalateError)
     assert message in str(info.value)
+
+
+class _Rewriting(str):
+    """A str subclass that would change the text if the picker let it format or join itself."""
+
+    def __format__(self, spec: str) -> str:
+        return "REWRITTEN"
+
+    def __add__(self, other: object) -> str:
+        return "REWRITTEN"
+
+    def __radd__(self, other: object) -> str:
+        return "REWRITTEN"
+
+    def __str__(self) -> str:
+        return "REWRITTEN"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"summary": _Rewriting("the parcel")},
+        {"amount": (_Rewriting("12.5"), "EUR")},
+    ],
+    ids=["text", "money"],
+)
+def test_str_subclass_values_cannot_rewrite_the_text(
+    book: de.Phrasebook, values: dict[str, object]
+) -> None:
+    stage, situation = (
+        ("restate", "general") if "summary" in values else ("resolve", "billing-error")
+    )
+    for method in (book.pick, book.text):
+        try:
+            result = method(stage, situation=situation, values=values, seed=1)
+        except de.InvalidValueError:
+            continue
+        text = result if isinstance(result, str) else result.text
+        assert "REWRITTEN" not in text
+
+
+def test_text_is_the_text_of_the_same_pick(book: de.Phrasebook) -> None:
+    """text() chooses exactly as pick() does, for every kind of value and option."""
+    calls: list[dict[str, object]] = [
+        {"locale": "da", "register": "formal", "channel": "chat"},
+        {"locale": "ko-KR"},
+        {"locale": ["zh-TW", "ro"]},
+        {"locale": "en", "values": {"summary": "the {parcel}"}},
+        {"locale": "af", "values": {"summary": "die pakkie", "name": "Thandi"}},
+    ]
+    for stage in ("calm", "listen", "restate", "apologise", "close"):
+        for options in calls:
+            for seed in range(6):
+                try:
+                    expected = book.pick(stage, seed=seed, **options).text  # type: ignore[arg-type]
+                except de.DeescalateError as err:
+                    with pytest.raises(type(err)):
+                        book.text(stage, seed=seed, **options)  # type: ignore[arg-type]
+                    continue
+                assert book.text(stage, seed=seed, **options) == expected  # type: ignore[arg-type]
+    formatted: list[tuple[str, dict[str, object]]] = [
+        ("billing-error", {"amount": Decimal("1250.5"), "currency": "DKK"}),
+        ("late-delivery", {"date": datetime.date(2026, 12, 24)}),
+    ]
+    for locale in book.locales:
+        for situation, values in formatted:
+            kwargs: Any = {"situation": situation, "locale": locale, "seed": 2, "values": values}
+            assert book.text("resolve", **kwargs) == book.pick("resolve", **kwargs).text
+    plural: dict[str, object] = {"situation": "faulty-product", "values": {"days": 3}}
+    options = book.options("apologise", **plural)  # type: ignore[arg-type]
+    assert options
+    for locale in book.locales:
+        for entry, variant in options:
+            picked = book.pick(
+                "apologise",
+                locale=locale,
+                entry=entry,
+                variant=variant,
+                **plural,  # type: ignore[arg-type]
+            )
+            assert picked.text == book.text(
+                "apologise",
+                locale=locale,
+                entry=entry,
+                variant=variant,
+                **plural,  # type: ignore[arg-type]
+            )
+    assert de.Phrasebook.text is not None and "seed" in de.Phrasebook.text.__doc__  # type: ignore[operator]
 
 
 def test_missing_value_names_placeholder_and_entry(book: de.Phrasebook) -> None:
@@ -371,6 +468,7 @@ def test_any_text_value_appears_verbatim(value: str) -> None:
     """Arbitrary text as a value is inserted verbatim, never interpreted."""
     phrase = de.pick("restate", values={"summary": value}, seed=0)
     assert value in phrase.text
+    assert de.Phrasebook.default().text("restate", values={"summary": value}, seed=0) == phrase.text
 
 
 @settings(max_examples=200, deadline=None)

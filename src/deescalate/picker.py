@@ -12,13 +12,14 @@ import contextlib
 import os
 import random
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from babel import Locale
+from pydantic import BaseModel
 
 from .catalogue import (
     NEUTRAL_FILE,
@@ -41,11 +42,13 @@ from .catalogue import (
 from .errors import (
     CatalogueError,
     InvalidOptionError,
+    InvalidValueError,
     MissingValueError,
     NoContentError,
     UnexpectedValueError,
     UnknownEntryError,
     UnknownSituationError,
+    ValueTooLongError,
 )
 from .i18n import get_locale, negotiate
 from .models import (
@@ -66,6 +69,7 @@ from .models import (
     trusted,
 )
 from .render import (
+    MAX_RENDERED_LENGTH,
     MAX_VALUE_LENGTH,
     _number,
     choose_plural,
@@ -108,6 +112,10 @@ _build_situation_info = trusted(SituationInfo)
 
 _new_object = object.__new__
 _set_attribute = object.__setattr__
+# The setters of BaseModel's own slots, looked up once (the same as object.__setattr__).
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def _with_text(prototype: Phrase, text: str, gloss: Gloss | None) -> Phrase:
@@ -123,9 +131,9 @@ def _with_text(prototype: Phrase, text: str, gloss: Gloss | None) -> Phrase:
         fields["gloss"] = gloss
     phrase: Phrase = _new_object(Phrase)
     _set_attribute(phrase, "__dict__", fields)
-    _set_attribute(phrase, "__pydantic_fields_set__", prototype.__pydantic_fields_set__)
-    _set_attribute(phrase, "__pydantic_extra__", None)
-    _set_attribute(phrase, "__pydantic_private__", None)
+    _set_fields_set(phrase, prototype.__pydantic_fields_set__)
+    _set_extra(phrase, None)
+    _set_private(phrase, None)
     return phrase
 
 
@@ -149,6 +157,84 @@ def _format_values(entry: EntryDef, values: Values, babel: Locale) -> dict[str, 
         else:
             formatted[name] = format_one(value, babel, currency)
     return formatted
+
+
+def _render(
+    entry: EntryDef,
+    variant: Variant,
+    babel: Locale,
+    values: Values,
+    fill_missing: bool = False,
+) -> str:
+    """The text of ``variant`` with ``values`` (missing ones shown as MISSING if asked)."""
+    formatted = _format_values(entry, values, babel)
+    if fill_missing:
+        for name in variant.names - formatted.keys():
+            formatted[name] = MISSING
+    if variant.template is not None:
+        return variant.template.render(formatted)
+    count = values.get(entry.plural or "")
+    if count is None:
+        template = (variant.forms or {})["other"]
+    else:
+        template = choose_plural(
+            variant.forms or {}, babel, _number(entry.plural or "", count, "a number")
+        )
+    return template.render(formatted)
+
+
+def _renderer(
+    entry: EntryDef, variant: Variant, babel: Locale, fill: Mapping[str, object]
+) -> Callable[[Values], str]:
+    """The function that renders one candidate with a call's values.
+
+    A template with one placeholder (the common case) gets a function that
+    formats the value and joins three strings; anything else (several
+    placeholders, plural forms, defaults from an overlay) goes through :func:`_render`.
+    """
+    template = variant.template
+    if template is None or fill or len(template.keys) != 1:
+
+        def render_any(values: Values) -> str:
+            return _render(entry, variant, babel, {**fill, **values} if fill else values)
+
+        return render_any
+
+    (name,) = template.keys
+    is_text, format_one = next((t, f) for n, t, f in entry.formatters if n == name)
+    before, after = template.literals
+    longest = MAX_VALUE_LENGTH
+    # A text value within its limit always fits the rendered limit here, so the
+    # text path skips that check; a template too long for that takes the other path.
+    is_text = is_text and len(before) + len(after) + longest <= MAX_RENDERED_LENGTH
+
+    def render_one(values: Values) -> str:
+        value: object = values.get(name, _ABSENT)
+        if value is _ABSENT:
+            raise MissingValueError(entry.id, (name,))
+        currency: Any = values.get(CURRENCY)
+        formatted = format_one(value, babel, currency if currency.__class__ is str else None)
+        if formatted.__class__ is not str:  # a str subclass could rewrite itself when joined
+            raise InvalidValueError(name, "text (a str)", value)
+        text = f"{before}{formatted}{after}"
+        if len(text) > MAX_RENDERED_LENGTH:
+            raise ValueTooLongError("the rendered text", len(text), MAX_RENDERED_LENGTH)
+        return text
+
+    if not is_text:
+        return render_one
+
+    def render_text(values: Values) -> str:
+        # The hot path: a plain str within its limit goes in as it is.
+        try:
+            value = values[name]
+        except KeyError:
+            return render_one(values)
+        if value.__class__ is str and len(value) <= longest:
+            return f"{before}{value}{after}"
+        return render_one(values)
+
+    return render_text
 
 
 def _accepted(entry: EntryDef) -> frozenset[str]:
@@ -180,7 +266,7 @@ def _cache_key(
     """
     if not isinstance(locale, str) and isinstance(locale, list | tuple):
         locale = tuple(locale)
-    names = tuple(values) if values else None
+    names = (*values,) if values else None
     return (stage, situation, locale, register, channel, strict, entry, gloss, names)
 
 
@@ -205,12 +291,10 @@ class _Candidate:
     """Default values (from overlays) for placeholders the call gives no value for."""
     ready: bool
     """Whether the prototype is the finished result when the call gives no values."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Resolved:
-    candidates: tuple[_Candidate, ...]
+    render: Callable[[Values], str]
+    """The text for a call's values (see :func:`_renderer`)."""
     gloss_locale: str | None
+    """The catalogue locale of the gloss the call asked for, if any."""
 
 
 class Phrasebook:
@@ -244,7 +328,7 @@ class Phrasebook:
             raise CatalogueError(f"no {SOURCE_LOCALE}.toml: the source locale is required")
         self._available = tuple(sorted({*self._files, *self._loaded}))
         self._lock = threading.Lock()
-        self._cache: dict[tuple[Any, ...], _Resolved] = {}
+        self._cache: dict[tuple[Any, ...], tuple[_Candidate, ...]] = {}
         self._tip_cache: dict[tuple[Any, ...], tuple[Tip, ...]] = {}
         self._random = random.Random().random
         self._compiled: tuple[CatalogueDir, bytes] | None = None
@@ -438,25 +522,75 @@ class Phrasebook:
         ``entry`` asks for one entry id (a ladder step, say) and ``variant`` for
         one of its variants.
         """
-        key = _cache_key(stage, situation, locale, register, channel, strict, entry, gloss, values)
+        # The hot path: everything but the values was worked out once, and cached.
+        if locale.__class__ is not str and isinstance(locale, list | tuple):
+            locale = tuple(locale)
+        names = (*values,) if values else None
+        key = (stage, situation, locale, register, channel, strict, entry, gloss, names)
+        chosen = self._chosen(key, values, seed, entry, variant)
+        if gloss is None:
+            if values:
+                return _with_text(chosen.prototype, chosen.render(values), None)
+            if chosen.ready:
+                return chosen.prototype
+        return self._finish(chosen, values or {})
+
+    def text(
+        self,
+        stage: Stage | str,
+        *,
+        situation: str = "general",
+        locale: LocaleArg = SOURCE_LOCALE,
+        register: Register | str | None = None,
+        channel: Channel | str | None = None,
+        values: Values | None = None,
+        seed: int | None = None,
+        strict: bool = False,
+        entry: str | None = None,
+        variant: int | None = None,
+    ) -> str:
+        """Just the words of :meth:`pick`: the same line, as a plain ``str``.
+
+        The arguments, the choice (the same ``seed`` gives the same line) and the
+        errors are those of :meth:`pick`; what is left out is the result object,
+        with its fallbacks, warnings and flags, which costs more to make than
+        the rest of the call. For a hot path that only shows or sends the line;
+        call :meth:`pick` where the agent should see why a line was chosen.
+
+        >>> book = Phrasebook.default()
+        >>> book.text("restate", locale="en", seed=1, values={"summary": "the parcel is late"})
+        'Let me make sure I have this right: the parcel is late.'
+        """
+        if locale.__class__ is not str and isinstance(locale, list | tuple):
+            locale = tuple(locale)
+        names = (*values,) if values else None
+        key = (stage, situation, locale, register, channel, strict, entry, None, names)
+        chosen = self._chosen(key, values, seed, entry, variant)
+        if values:
+            return chosen.render(values)
+        return chosen.prototype.text if chosen.ready else chosen.render({})
+
+    def _chosen(
+        self,
+        key: tuple[Any, ...],
+        values: Values | None,
+        seed: int | None,
+        entry: str | None,
+        variant: int | None,
+    ) -> _Candidate:
+        """The candidate a pick with cache key ``key`` chooses."""
         try:
-            resolved = self._cache[key]
+            candidates = self._cache[key]
         except (KeyError, TypeError):  # not seen yet, or an unhashable (invalid) argument
-            resolved = self._resolve(key, values)
-        candidates = resolved.candidates
+            candidates = self._resolve(key, values)
         if variant is not None:
-            chosen = self._exact(candidates, entry, variant)
-        elif seed is None:
-            chosen = candidates[int(self._random() * len(candidates))]
-        elif seed.__class__ is int:
+            return self._exact(candidates, entry, variant)
+        if seed is None:
+            return candidates[int(self._random() * len(candidates))]
+        if seed.__class__ is int:
             # Fibonacci hashing: stable across processes, spreads consecutive seeds.
-            chosen = candidates[((seed * 0x9E3779B97F4A7C15) >> 32) % len(candidates)]
-        else:
-            raise InvalidOptionError("seed", seed, ["an int", "None"])
-        gloss_locale = resolved.gloss_locale
-        if not values and gloss_locale is None and chosen.ready:
-            return chosen.prototype
-        return self._finish(chosen, values or {}, gloss_locale)
+            return candidates[((seed * 0x9E3779B97F4A7C15) >> 32) % len(candidates)]
+        raise InvalidOptionError("seed", seed, ["an int", "None"])
 
     def options(
         self,
@@ -477,10 +611,10 @@ class Phrasebook:
         """
         key = _cache_key(stage, situation, locale, register, channel, strict, entry, None, values)
         try:
-            resolved = self._cache[key]
+            candidates = self._cache[key]
         except (KeyError, TypeError):  # not seen yet, or an unhashable (invalid) argument
-            resolved = self._resolve(key, values)
-        return tuple((c.entry.id, c.variant.index) for c in resolved.candidates)
+            candidates = self._resolve(key, values)
+        return tuple((c.entry.id, c.variant.index) for c in candidates)
 
     @staticmethod
     def _exact(candidates: tuple[_Candidate, ...], entry: str | None, variant: int) -> _Candidate:
@@ -495,7 +629,7 @@ class Phrasebook:
             f"fitting variants: {', '.join(str(c.variant.index) for c in candidates)}",
         )
 
-    def _resolve(self, key: tuple[Any, ...], values: Values | None) -> _Resolved:
+    def _resolve(self, key: tuple[Any, ...], values: Values | None) -> tuple[_Candidate, ...]:
         stage_arg, situation, locale, register_arg, channel_arg, strict, entry_id, gloss, _ = key
         stage = Stage.coerce(stage_arg)
         register = coerce_option(Register, "register", register_arg)
@@ -537,15 +671,23 @@ class Phrasebook:
             for v in variants:
                 candidates.append(
                     self._candidate(
-                        e, v, data, used, entry_fallbacks, entry_warnings, chain[0], given
-                    )
+                        e,
+                        v,
+                        data,
+                        used,
+                        entry_fallbacks,
+                        entry_warnings,
+                        chain[0],
+                        given,
+                        gloss_locale,
+                    ),
                 )
         if not candidates:
             raise NoContentError(
                 f"no variant of {', '.join(e.id for e in entries)} fits the given values "
                 f"({', '.join(sorted(given)) or 'none'})"
             )
-        resolved = _Resolved(tuple(candidates), gloss_locale)
+        resolved = tuple(candidates)
         with contextlib.suppress(TypeError):  # an unhashable key is simply not cached
             self._cache[key] = resolved
         return resolved
@@ -718,6 +860,7 @@ class Phrasebook:
         warnings: tuple[str, ...],
         requested_situation: str,
         given: frozenset[str] = frozenset(),
+        gloss_locale: str | None = None,
     ) -> _Candidate:
         situation = (
             requested_situation
@@ -735,7 +878,7 @@ class Phrasebook:
             text = variant.template.render({})
         elif variant.template is not None and fill and variant.names <= fill.keys():
             # Overlay defaults complete it: render once here, not on every pick.
-            text = self._render(entry, variant, get_locale(data.id), fill)
+            text = _render(entry, variant, get_locale(data.id), fill)
             ready = True
         prototype = _build_phrase(
             text=text,
@@ -750,44 +893,27 @@ class Phrasebook:
             fallback=tuple(fallbacks),
             warnings=warnings,
         )
+        babel = get_locale(data.id)
         return _Candidate(
-            entry, variant, data, get_locale(data.id), register, prototype, fill, ready
+            entry,
+            variant,
+            data,
+            babel,
+            register,
+            prototype,
+            fill,
+            ready,
+            _renderer(entry, variant, babel, fill),
+            gloss_locale,
         )
 
     # --- rendering ------------------------------------------------------------------
 
-    def _render(
-        self,
-        entry: EntryDef,
-        variant: Variant,
-        babel: Locale,
-        values: Values,
-        fill_missing: bool = False,
-    ) -> str:
-        formatted = _format_values(entry, values, babel)
-        if fill_missing:
-            for name in variant.names - formatted.keys():
-                formatted[name] = MISSING
-        if variant.template is not None:
-            return variant.template.render(formatted)
-        count = values.get(entry.plural or "")
-        if count is None:
-            template = (variant.forms or {})["other"]
-        else:
-            template = choose_plural(
-                variant.forms or {}, babel, _number(entry.plural or "", count, "a number")
-            )
-        return template.render(formatted)
-
-    def _finish(self, chosen: _Candidate, values: Values, gloss_locale: str | None) -> Phrase:
-        if chosen.fill:
-            values = {**chosen.fill, **values}
-        template = chosen.variant.template
-        if template is None:  # plural forms
-            text = self._render(chosen.entry, chosen.variant, chosen.babel, values)
-        else:  # the hot path, without the plural and playbook cases of _render
-            text = template.render(_format_values(chosen.entry, values, chosen.babel))
-        gloss = self._gloss(chosen, values, gloss_locale) if gloss_locale is not None else None
+    def _finish(self, chosen: _Candidate, values: Values) -> Phrase:
+        text = chosen.render(values)
+        if chosen.gloss_locale is None:
+            return _with_text(chosen.prototype, text, None)
+        gloss = self._gloss(chosen, {**chosen.fill, **values}, chosen.gloss_locale)
         return _with_text(chosen.prototype, text, gloss)
 
     def _gloss(self, chosen: _Candidate, values: Values, gloss_locale: str) -> Gloss:
@@ -797,7 +923,7 @@ class Phrasebook:
         fitting = [v for v in variants if v.names <= given] or list(variants)
         same = [v for v in fitting if v.index == chosen.variant.index]
         variant = same[0] if same else fitting[chosen.variant.index % len(fitting)]
-        text = self._render(chosen.entry, variant, get_locale(data.id), values, fill_missing=True)
+        text = _render(chosen.entry, variant, get_locale(data.id), values, fill_missing=True)
         return _build_gloss(locale=data.id, text=text)
 
     # --- tips and playbooks ---------------------------------------------------------
@@ -849,11 +975,11 @@ class Phrasebook:
                     gdata, _ = self._texts_for(e, gloss_locale)
                     gvariant = gdata.texts[e.id][None][0]
                     gloss_obj = _build_gloss(
-                        locale=gdata.id, text=self._render(e, gvariant, get_locale(gdata.id), {})
+                        locale=gdata.id, text=_render(e, gvariant, get_locale(gdata.id), {})
                     )
                 result.append(
                     _build_tip(
-                        text=self._render(e, variant, get_locale(data.id), {}),
+                        text=_render(e, variant, get_locale(data.id), {}),
                         id=e.id,
                         stage=e.stage,
                         situation=level,
@@ -955,7 +1081,7 @@ class Phrasebook:
         fitting = [v for v in variants if (v.names - entry.required) <= given] or list(variants)
         variant = fitting[(_mix(seed, len(entry.id)) if seed is not None else 0) % len(fitting)]
         missing = entry.required - given
-        text = self._render(entry, variant, get_locale(data.id), own, fill_missing=True)
+        text = _render(entry, variant, get_locale(data.id), own, fill_missing=True)
         fallback = notes + ((reg_fallback,) if reg_fallback else ())
         warnings = warns
         if missing:
