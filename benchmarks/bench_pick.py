@@ -46,6 +46,11 @@ _FLOOR = (
 )
 """The start-up every library built on pydantic models and Babel's numbers pays first."""
 
+_FIRST_PICK = (
+    "import deescalate, decimal; deescalate.pick('resolve', situation='billing-error', "
+    "locale='da', values={'amount': decimal.Decimal('12.5'), 'currency': 'DKK'})"
+)
+
 
 def _per_call_ns(func: Callable[[], object], number: int) -> float:
     start = time.perf_counter_ns()
@@ -176,20 +181,24 @@ def _workloads() -> dict[str, Callable[[], object]]:
     return work
 
 
-def _instructions(name: str, number: int) -> int:
-    """Instructions executed by a child running ``number`` calls of one workload."""
+def _callgrind(*args: str) -> int:
+    """Instructions executed by a fresh interpreter run with ``args``, start to exit."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "callgrind.out")
         subprocess.run(
-            [
-                "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-                sys.executable, __file__, "--workload", name, str(number),
-            ],
-            check=True, capture_output=True, env=_child_env(),
-        )  # fmt: skip
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, *args],
+            check=True,
+            capture_output=True,
+            env=_child_env(),
+        )
         with open(out, encoding="utf-8") as report:
             totals = [line for line in report if line.startswith("totals:")]
         return int(totals[0].split()[1])
+
+
+def _instructions(name: str, number: int) -> int:
+    """Instructions executed by a child running ``number`` calls of one workload."""
+    return _callgrind(__file__, "--workload", name, str(number))
 
 
 def instruction_counts() -> None:
@@ -210,6 +219,18 @@ def instruction_counts() -> None:
         base = (_instructions(baseline, 1000) - empty) / 1000
         row(label, subj, "ins", subj / base, note)
         row(f"  vs {baseline}", base, "ins")
+
+    print("\nCold start in instructions (a whole fresh interpreter; millions)")
+    _callgrind("-c", _FIRST_PICK)  # fill the bytecode cache
+    floor = _callgrind("-c", _FLOOR) / 1e6
+    row("(floor: pydantic, Babel numbers, one model)", floor, "M")
+    for label, code in [
+        ("python -c pass", "pass"),
+        ("import deescalate", "import deescalate"),
+        ("import + first pick with money (da)", _FIRST_PICK),
+    ]:
+        count = _callgrind("-c", code) / 1e6
+        row(label, count, "M", count / floor, "of the floor")
 
 
 def row(label: str, value: float, unit: str, ratio: float | None = None, note: str = "") -> None:
@@ -279,14 +300,10 @@ def main() -> None:
     print(
         "  each next to the floor (pydantic, Babel's numbers, one model class) in the same rounds"
     )
-    first_pick = (
-        "import deescalate, decimal; deescalate.pick('resolve', situation='billing-error', "
-        "locale='da', values={'amount': decimal.Decimal('12.5'), 'currency': 'DKK'})"
-    )
     cases = [
         ("python -c pass", "pass", ""),
         ("import deescalate", "import deescalate", ""),
-        ("import + first pick with money (da)", first_pick, "target < 200 ms"),
+        ("import + first pick with money (da)", _FIRST_PICK, "target < 200 ms"),
         (
             "import + all six locales loaded",
             "import deescalate; deescalate.Phrasebook.default().load_all()",

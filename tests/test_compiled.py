@@ -137,7 +137,15 @@ def test_compiling_a_broken_catalogue_fails_and_writes_nothing(
     assert not target.exists()
 
 
-def test_the_build_command_reports_usage_and_compiles(tmp_path: Path) -> None:
+def test_the_build_command_reports_usage_problems_and_compiles(
+    tmp_path: Path, catalogue_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert _compiled.main([]) == 2
     assert _compiled.main([str(SHIPPED), str(tmp_path)]) == 0
     assert (tmp_path / "entries.pickle").is_file()
+    en = catalogue_dir / "en.toml"
+    en.write_text(en.read_text("utf-8") + "\n[entries\n", "utf-8")
+    capsys.readouterr()
+    assert _compiled.main([str(catalogue_dir), str(tmp_path / "broken")]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and "en.toml:" in error and "invalid TOML" in error

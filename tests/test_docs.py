@@ -59,3 +59,10 @@ def test_readme_tour_runs() -> None:
     readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
     (tour,) = re.findall(r"```python\n(.*?)```", readme, re.S)
     exec(compile(tour, "README.md", "exec"), {})
+
+
+@pytest.mark.parametrize("name", ["guide.md"])
+def test_page_doctests(name: str) -> None:
+    """The >>> examples on a documentation page give the output shown."""
+    result = doctest.testfile(str(DOCS / name), module_relative=False, optionflags=doctest.ELLIPSIS)
+    assert result.attempted and result.failed == 0

@@ -52,7 +52,7 @@ from .models import (
     Stage,
     Tip,
 )
-from .picker import Phrasebook, pick, playbook, tips
+from .picker import Phrasebook, pick, playbook, text, tips
 from .render import Money
 
 __all__ = [
@@ -97,6 +97,7 @@ __all__ = [
     "__version__",
     "pick",
     "playbook",
+    "text",
     "tips",
 ]
 

@@ -39,6 +39,7 @@ from .catalogue import (
     load_neutral,
     read_toml,
 )
+from .errors import DeescalateError
 
 __all__ = ["DIRECTORY", "compile_catalogue", "digest", "read_locale", "read_neutral"]
 
@@ -167,7 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 2:
         print("usage: python -m deescalate._compiled SOURCE_DIR TARGET_DIR", file=sys.stderr)
         return 2
-    for path in compile_catalogue(Path(args[0]), Path(args[1])):
+    try:
+        written = compile_catalogue(Path(args[0]), Path(args[1]))
+    except DeescalateError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    for path in written:
         print(path)
     return 0
 

@@ -78,7 +78,7 @@ from .render import (
 if TYPE_CHECKING:  # conversation imports this module; import it lazily at run time
     from .conversation import Conversation, ConversationState
 
-__all__ = ["CURRENCY", "MISSING", "Phrasebook", "pick", "playbook", "tips"]
+__all__ = ["CURRENCY", "MISSING", "Phrasebook", "pick", "playbook", "text", "tips"]
 
 _ANY_CHANNEL = frozenset(Channel)
 _ABSENT = object()
@@ -1151,6 +1151,11 @@ def _directory(path: str | os.PathLike[str]) -> Path:
 def pick(stage: Stage | str, **options: Any) -> Phrase:
     """:meth:`Phrasebook.pick` on the shipped catalogues."""
     return _default_book().pick(stage, **options)
+
+
+def text(stage: Stage | str, **options: Any) -> str:
+    """:meth:`Phrasebook.text` on the shipped catalogues."""
+    return _default_book().text(stage, **options)
 
 
 def tips(stage: Stage | str, **options: Any) -> tuple[Tip, ...]:

@@ -318,10 +318,19 @@ _DECIMAL_LIMIT = Decimal(MAX_NUMBER)
 
 def _number(name: str, value: object, expected: str) -> Number:
     """Return a finite, bounded number for an int, float, Decimal or numeric string."""
+    # The usual money amount, a finite Decimal in range, skips the tests below.
+    if (
+        isinstance(value, Decimal)
+        and value.__class__ is Decimal
+        and value.is_finite()
+        and -_DECIMAL_LIMIT < value < _DECIMAL_LIMIT
+    ):
+        return value
     if isinstance(value, bool):
         raise InvalidValueError(name, expected, value)
+    number: Number
     if isinstance(value, int):
-        number: Number = value
+        number = value
     elif isinstance(value, float):
         if not math.isfinite(value):
             raise InvalidValueError(name, f"{expected} (finite)", value)
