@@ -37,7 +37,7 @@ from .catalogue import (
     discover_locales,
     load_locale,
     load_neutral,
-    read_toml,
+    parse_toml,
 )
 from .errors import DeescalateError
 
@@ -61,6 +61,11 @@ def digest(*sources: bytes) -> str:
     return hasher.hexdigest()
 
 
+def _locale_digest(neutral_digest: str, source: bytes) -> str:
+    # A locale file is checked against entries.toml, so its compiled form depends on both.
+    return digest(neutral_digest.encode("ascii"), source)
+
+
 def _header(source_digest: str) -> bytes:
     return f"deescalate-compiled {FORMAT} {__version__} {source_digest}\n".encode("ascii")
 
@@ -81,30 +86,31 @@ def _read(directory: CatalogueDir, stem: str, source_digest: str) -> Any:
         return None
 
 
-def read_neutral(directory: CatalogueDir, source: bytes, shown: str) -> Neutral | None:
-    """The compiled neutral file, if it was made from exactly ``source``.
+def read_neutral(directory: CatalogueDir, source_digest: str, shown: str) -> Neutral | None:
+    """The compiled neutral file, if made from the TOML whose :func:`digest` is given.
 
     ``shown`` is how messages name the TOML file, as when it is loaded itself.
     """
-    neutral = _read(directory, Path(NEUTRAL_FILE).stem, digest(source))
+    neutral = _read(directory, Path(NEUTRAL_FILE).stem, source_digest)
     return replace(neutral, path=shown) if isinstance(neutral, Neutral) else None
 
 
 def read_locale(
     directory: CatalogueDir,
     locale_id: str,
-    neutral_source: bytes,
+    neutral_digest: str,
     source: bytes,
     *,
     text: str,
     shown: str,
 ) -> LocaleData | None:
-    """The compiled locale file, if made from exactly ``source`` and ``neutral_source``.
+    """The compiled locale file, if made from exactly ``source`` and the neutral file
+    whose :func:`digest` is ``neutral_digest``.
 
     ``text`` (the decoded TOML) is put back into the result, which keeps it to
     locate problems that ``deescalate check`` finds later; ``shown`` names the file.
     """
-    data = _read(directory, locale_id, digest(neutral_source, source))
+    data = _read(directory, locale_id, _locale_digest(neutral_digest, source))
     return replace(data, text=text, path=shown) if isinstance(data, LocaleData) else None
 
 
@@ -140,19 +146,20 @@ def compile_catalogue(source: Path, target: Path) -> list[Path]:
     """
     neutral_file = source / NEUTRAL_FILE
     neutral_source = neutral_file.read_bytes()
-    raw, text = read_toml(neutral_file, str(neutral_file))
+    neutral_digest = digest(neutral_source)
+    raw, text = parse_toml(neutral_source, str(neutral_file))
     neutral = load_neutral(raw, text, f"deescalate/locales/{NEUTRAL_FILE}")
     compiled: list[tuple[Path, bytes, object]] = [
-        (target / (neutral_file.stem + _SUFFIX), _header(digest(neutral_source)), neutral)
+        (target / (neutral_file.stem + _SUFFIX), _header(neutral_digest), neutral)
     ]
     for locale_id, item in discover_locales(source).items():
         locale_source = item.read_bytes()
-        raw, text = read_toml(item, str(item))
+        raw, text = parse_toml(locale_source, str(item))
         data = load_locale(raw, text, f"deescalate/locales/{item.name}", neutral)
         compiled.append(
             (
                 target / (locale_id + _SUFFIX),
-                _header(digest(neutral_source, locale_source)),
+                _header(_locale_digest(neutral_digest, locale_source)),
                 replace(data, text=""),
             )
         )

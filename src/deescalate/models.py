@@ -29,6 +29,7 @@ __all__ = [
     "SituationInfo",
     "Stage",
     "Tip",
+    "assemble",
     "coerce_option",
     "trusted",
 ]
@@ -138,6 +139,27 @@ def coerce_option(enum: type[_E], option: str, value: _E | str | None) -> _E | N
 _P = ParamSpec("_P")
 _M = TypeVar("_M", bound=BaseModel)
 
+_new_object = object.__new__
+_set_attribute = object.__setattr__
+# The setters of BaseModel's own slots, looked up once (the same as object.__setattr__).
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+def assemble(cls: type[_M], fields: dict[str, Any], fields_set: set[str]) -> _M:
+    """An instance of ``cls`` holding ``fields`` (every field, in order) as they are.
+
+    The last step of :func:`trusted`, and of the picker's copy of a prepared
+    result with new text: the same slots pydantic's own ``model_construct`` sets.
+    """
+    instance: _M = _new_object(cls)
+    _set_attribute(instance, "__dict__", fields)
+    _set_fields_set(instance, fields_set)
+    _set_extra(instance, None)
+    _set_private(instance, None)
+    return instance
+
 
 def trusted(model: Callable[_P, _M]) -> Callable[_P, _M]:
     """``model``'s constructor, without validation, for values this library built itself.
@@ -168,8 +190,6 @@ def trusted(model: Callable[_P, _M]) -> Callable[_P, _M]:
             raise TypeError(f"{cls.__name__}.{name}: trusted() takes no default factories")
         if not info.is_required():
             defaults[name] = info.default
-    new = object.__new__
-    set_attribute = object.__setattr__
 
     def make(*args: _P.args, **kwargs: _P.kwargs) -> _M:
         if args:
@@ -184,12 +204,7 @@ def trusted(model: Callable[_P, _M]) -> Callable[_P, _M]:
             values = {name: given[name] if name in given else defaults[name] for name in names}
         except KeyError as err:
             raise TypeError(f"{cls.__name__} needs a value for {err.args[0]}") from None
-        instance: _M = new(cls)
-        set_attribute(instance, "__dict__", values)
-        set_attribute(instance, "__pydantic_fields_set__", set(given))
-        set_attribute(instance, "__pydantic_extra__", None)
-        set_attribute(instance, "__pydantic_private__", None)
-        return instance
+        return assemble(cls, values, set(given))
 
     return make
 

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from babel import Locale
-from pydantic import BaseModel
 
 from .catalogue import (
     NEUTRAL_FILE,
@@ -42,13 +41,11 @@ from .catalogue import (
 from .errors import (
     CatalogueError,
     InvalidOptionError,
-    InvalidValueError,
     MissingValueError,
     NoContentError,
     UnexpectedValueError,
     UnknownEntryError,
     UnknownSituationError,
-    ValueTooLongError,
 )
 from .i18n import get_locale, negotiate
 from .models import (
@@ -65,6 +62,7 @@ from .models import (
     SituationInfo,
     Stage,
     Tip,
+    assemble,
     coerce_option,
     trusted,
 )
@@ -110,13 +108,6 @@ _build_playbook_stage = trusted(PlaybookStage)
 _build_playbook = trusted(Playbook)
 _build_situation_info = trusted(SituationInfo)
 
-_new_object = object.__new__
-_set_attribute = object.__setattr__
-# The setters of BaseModel's own slots, looked up once (the same as object.__setattr__).
-_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
-_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
-
 
 def _with_text(prototype: Phrase, text: str, gloss: Gloss | None) -> Phrase:
     """A copy of a validated prototype with its text (and gloss) filled in.
@@ -129,12 +120,7 @@ def _with_text(prototype: Phrase, text: str, gloss: Gloss | None) -> Phrase:
     fields["text"] = text
     if gloss is not None:
         fields["gloss"] = gloss
-    phrase: Phrase = _new_object(Phrase)
-    _set_attribute(phrase, "__dict__", fields)
-    _set_fields_set(phrase, prototype.__pydantic_fields_set__)
-    _set_extra(phrase, None)
-    _set_private(phrase, None)
-    return phrase
+    return assemble(Phrase, fields, prototype.__pydantic_fields_set__)
 
 
 def _format_values(entry: EntryDef, values: Values, babel: Locale) -> dict[str, str]:
@@ -209,17 +195,14 @@ def _renderer(
     is_text = is_text and len(before) + len(after) + longest <= MAX_RENDERED_LENGTH
 
     def render_one(values: Values) -> str:
+        # Format the one value directly; the template joins and checks it.
         value: object = values.get(name, _ABSENT)
         if value is _ABSENT:
             raise MissingValueError(entry.id, (name,))
         currency: Any = values.get(CURRENCY)
-        formatted = format_one(value, babel, currency if currency.__class__ is str else None)
-        if formatted.__class__ is not str:  # a str subclass could rewrite itself when joined
-            raise InvalidValueError(name, "text (a str)", value)
-        text = f"{before}{formatted}{after}"
-        if len(text) > MAX_RENDERED_LENGTH:
-            raise ValueTooLongError("the rendered text", len(text), MAX_RENDERED_LENGTH)
-        return text
+        return template.join_one(
+            format_one(value, babel, currency if currency.__class__ is str else None)
+        )
 
     if not is_text:
         return render_one
@@ -243,31 +226,6 @@ def _accepted(entry: EntryDef) -> frozenset[str]:
     if any(p.type is PlaceholderType.MONEY for p in entry.placeholders.values()):
         return frozenset((*names, CURRENCY))
     return frozenset(names)
-
-
-def _cache_key(
-    stage: object,
-    situation: object,
-    locale: object,
-    register: object,
-    channel: object,
-    strict: object,
-    entry: object,
-    gloss: object,
-    values: Values | None,
-) -> tuple[object, ...]:
-    """The arguments of a pick, as they key the cache of resolved candidates.
-
-    Only the names of the values matter (they choose the entries), in the
-    caller's order: a tuple is cheaper to build and hash than a set, and another
-    order only makes another cache entry with the same candidates. A list of
-    tags becomes a tuple. Nothing is validated here: an unknown key is resolved,
-    and resolving validates.
-    """
-    if not isinstance(locale, str) and isinstance(locale, list | tuple):
-        locale = tuple(locale)
-    names = (*values,) if values else None
-    return (stage, situation, locale, register, channel, strict, entry, gloss, names)
 
 
 def _check_seed(seed: object) -> int | None:
@@ -331,8 +289,8 @@ class Phrasebook:
         self._cache: dict[tuple[Any, ...], tuple[_Candidate, ...]] = {}
         self._tip_cache: dict[tuple[Any, ...], tuple[Tip, ...]] = {}
         self._random = random.Random().random
-        self._compiled: tuple[CatalogueDir, bytes] | None = None
-        """The shipped catalogue's compiled files, and the entries.toml they were checked with."""
+        self._compiled: tuple[CatalogueDir, str] | None = None
+        """The shipped catalogue's compiled files, and the digest of the entries.toml in use."""
 
     # --- construction ---------------------------------------------------------------
 
@@ -361,12 +319,13 @@ class Phrasebook:
         shown = display_path(neutral_file)
         source = neutral_file.read_bytes()
         compiled = directory.joinpath(_compiled.DIRECTORY)
-        neutral = _compiled.read_neutral(compiled, source, shown)
+        source_digest = _compiled.digest(source)
+        neutral = _compiled.read_neutral(compiled, source_digest, shown)
         if neutral is None:
             data, text = parse_toml(source, shown)
             neutral = load_neutral(data, text, shown)
         book = cls(neutral, discover_locales(directory))
-        book._compiled = (compiled, source)
+        book._compiled = (compiled, source_digest)
         return book
 
     @classmethod
@@ -476,10 +435,10 @@ class Phrasebook:
                 if self._compiled is not None:
                     from ._compiled import read_locale
 
-                    compiled, neutral_source = self._compiled
+                    compiled, neutral_digest = self._compiled
                     text = decode_toml(source, shown)
                     data = read_locale(
-                        compiled, locale_id, neutral_source, source, text=text, shown=shown
+                        compiled, locale_id, neutral_digest, source, text=text, shown=shown
                     )
                 if data is None:
                     raw, text = parse_toml(source, shown)
@@ -522,12 +481,10 @@ class Phrasebook:
         ``entry`` asks for one entry id (a ladder step, say) and ``variant`` for
         one of its variants.
         """
-        # The hot path: everything but the values was worked out once, and cached.
-        if locale.__class__ is not str and isinstance(locale, list | tuple):
-            locale = tuple(locale)
-        names = (*values,) if values else None
-        key = (stage, situation, locale, register, channel, strict, entry, gloss, names)
-        chosen = self._chosen(key, values, seed, entry, variant)
+        candidates = self._candidates(
+            stage, situation, locale, register, channel, strict, entry, gloss, values
+        )
+        chosen = self._choose(candidates, seed, entry, variant)
         if gloss is None:
             if values:
                 return _with_text(chosen.prototype, chosen.render(values), None)
@@ -561,28 +518,51 @@ class Phrasebook:
         >>> book.text("restate", locale="en", seed=1, values={"summary": "the parcel is late"})
         'Let me make sure I have this right: the parcel is late.'
         """
-        if locale.__class__ is not str and isinstance(locale, list | tuple):
-            locale = tuple(locale)
-        names = (*values,) if values else None
-        key = (stage, situation, locale, register, channel, strict, entry, None, names)
-        chosen = self._chosen(key, values, seed, entry, variant)
+        candidates = self._candidates(
+            stage, situation, locale, register, channel, strict, entry, None, values
+        )
+        chosen = self._choose(candidates, seed, entry, variant)
         if values:
             return chosen.render(values)
         return chosen.prototype.text if chosen.ready else chosen.render({})
 
-    def _chosen(
+    def _candidates(
         self,
-        key: tuple[Any, ...],
+        stage: object,
+        situation: object,
+        locale: object,
+        register: object,
+        channel: object,
+        strict: object,
+        entry: object,
+        gloss: object,
         values: Values | None,
+    ) -> tuple[_Candidate, ...]:
+        """The lines a pick with these arguments chooses from: cached, or resolved now.
+
+        Everything but the values is worked out once per distinct set of
+        arguments. The cache key holds only the names of the values (they choose
+        the entries), in the caller's order: a tuple is cheaper to build and hash
+        than a set, and another order only makes another entry with the same
+        candidates. A list of tags becomes a tuple. Nothing is validated here:
+        an unknown key is resolved, and resolving validates.
+        """
+        if locale.__class__ is not str and isinstance(locale, list | tuple):
+            locale = tuple(locale)
+        names = (*values,) if values else None
+        key = (stage, situation, locale, register, channel, strict, entry, gloss, names)
+        try:
+            return self._cache[key]
+        except (KeyError, TypeError):  # not seen yet, or an unhashable (invalid) argument
+            return self._resolve(key, values)
+
+    def _choose(
+        self,
+        candidates: tuple[_Candidate, ...],
         seed: int | None,
         entry: str | None,
         variant: int | None,
     ) -> _Candidate:
-        """The candidate a pick with cache key ``key`` chooses."""
-        try:
-            candidates = self._cache[key]
-        except (KeyError, TypeError):  # not seen yet, or an unhashable (invalid) argument
-            candidates = self._resolve(key, values)
         if variant is not None:
             return self._exact(candidates, entry, variant)
         if seed is None:
@@ -609,11 +589,9 @@ class Phrasebook:
         A caller that keeps its own rotation (a :class:`Conversation` does) passes
         one pair back as ``pick(..., entry=id, variant=n)``.
         """
-        key = _cache_key(stage, situation, locale, register, channel, strict, entry, None, values)
-        try:
-            candidates = self._cache[key]
-        except (KeyError, TypeError):  # not seen yet, or an unhashable (invalid) argument
-            candidates = self._resolve(key, values)
+        candidates = self._candidates(
+            stage, situation, locale, register, channel, strict, entry, None, values
+        )
         return tuple((c.entry.id, c.variant.index) for c in candidates)
 
     @staticmethod

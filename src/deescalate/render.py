@@ -163,14 +163,11 @@ class Template:
         if not keys:
             text = literals[0]
         elif len(keys) == 1:
-            # The common case, without building a list of pieces.
             try:
                 value = formatted[keys[0]]
             except KeyError:
                 raise MissingValueError(self.entry_id or "template", self.names) from None
-            if value.__class__ is not str:
-                raise InvalidValueError(keys[0], "formatted text (a str)", value)
-            text = literals[0] + value + literals[1]
+            return self.join_one(value)
         else:
             try:
                 values = [formatted[key] for key in self.keys]
@@ -188,6 +185,21 @@ class Template:
                     (k, v) for k, v in zip(self.keys, values, strict=True) if not isinstance(v, str)
                 )
                 raise InvalidValueError(key, "formatted text (a str)", value) from None
+        if len(text) > MAX_RENDERED_LENGTH:
+            raise ValueTooLongError("the rendered text", len(text), MAX_RENDERED_LENGTH)
+        return text
+
+    def join_one(self, value: str) -> str:
+        """The text of a template with one placeholder, given its formatted value.
+
+        The same checks as :meth:`render`: ``value`` must be a plain ``str`` (a
+        subclass could rewrite itself when joined), and the result is bounded by
+        :data:`MAX_RENDERED_LENGTH`.
+        """
+        if value.__class__ is not str:
+            raise InvalidValueError(self.keys[0], "formatted text (a str)", value)
+        before, after = self.literals
+        text = f"{before}{value}{after}"
         if len(text) > MAX_RENDERED_LENGTH:
             raise ValueTooLongError("the rendered text", len(text), MAX_RENDERED_LENGTH)
         return text
