@@ -38,6 +38,7 @@ from .errors import (
 from .i18n import PLURAL_ORDER, get_locale, parse_tag
 from .limits import MAX_CATALOGUE_FILE_BYTES, MAX_TEXT_LENGTH, MAX_TOML_DEPTH, MAX_VARIANTS
 from .models import Channel, Flag, Kind, PlaceholderType, Register, Stage
+from .phrasing import RepetitionRule
 from .render import (
     Formatter,
     Placeholder,
@@ -469,6 +470,8 @@ class LocaleData:
         repr=False, default_factory=lambda: MappingProxyType({})
     )
     """Entry id → (path, text) of the overlay file its texts come from; others are in ``path``."""
+    repetition: RepetitionRule | None = None
+    """``[checks] repetition``: how much wording entries may share, or None for the default."""
 
     def origin(self, entry_id: str) -> tuple[str, str]:
         """The path and text of the file that gives an entry's texts in this locale."""
@@ -899,6 +902,9 @@ def load_locale(data: Mapping[str, Any], text: str, path: str, neutral: Neutral)
         texts=_frozen({k: _frozen(v) for k, v in texts.items()}),
         fingerprints=_frozen(fingerprints),
         text=text,
+        repetition=None
+        if spec.checks.repetition is None
+        else RepetitionRule(**spec.checks.repetition.model_dump()),
     )
 
 
@@ -1056,6 +1062,7 @@ def load_overlay_locale(
         texts=_frozen(texts),
         fingerprints=_frozen(fingerprints),
         origins=_frozen(origins),
+        repetition=layer.repetition if "repetition" in checks else base.repetition,
     )
 
 
