@@ -583,10 +583,11 @@ def test_bad_state_is_a_state_error(saved: object, message: str) -> None:
 def stale_state() -> de.ConversationState:
     """A saved state whose log names an entry that these catalogues no longer have."""
     conv = start()
+    conv.note("cried")
     conv.say("calm")
     conv.say("calm")
     log = list(conv.state.log)
-    log[0] = log[0].model_copy(update={"entry": "calm.retired-line"})
+    log[1] = log[1].model_copy(update={"entry": "calm.retired-line"})
     return conv.state.model_copy(
         update={"log": tuple(log), "implied": ("gone-situation", "distressed")}
     )

@@ -40,7 +40,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -48,19 +49,23 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from ._arguments import entry_point
 from .errors import (
     DeescalateError,
     InvalidOptionError,
-    InvalidValueError,
     MissingValueError,
     NoContentError,
+    NoteTooLongError,
     StateError,
+    StateTooLargeError,
     UnexpectedValueError,
     UnknownSituationError,
 )
 from .i18n import parse_preferences
+from .limits import MAX_NOTE_LENGTH, MAX_SEED, MAX_STATE_BYTES, MAX_VALUE_LENGTH, MIN_SEED
 from .models import Channel, Kind, Phrase, Register, Stage, Tip, coerce_option
 from .picker import Phrasebook
+from .render import check_text
 
 __all__ = [
     "ABUSE_SITUATION",
@@ -87,6 +92,9 @@ MAX_WARNINGS = 10
 """The most warnings a ladder can be configured with before the contact ends."""
 
 Clock = Callable[[], datetime]
+
+_STATE_HEADROOM = 4096
+"""Bytes kept free below ``MAX_STATE_BYTES`` for what a turn adds besides its log record."""
 
 
 def _utc_now() -> datetime:
@@ -234,7 +242,9 @@ class ConversationState(_Frozen):
         default_factory=dict,
         description="Values for the whole contact (name, company, crisis_line, ...).",
     )
-    seed: int = Field(description="The seed of every choice in this contact.")
+    seed: int = Field(
+        ge=MIN_SEED, le=MAX_SEED, description="The seed of every choice in this contact."
+    )
     warnings: int = Field(
         ge=0, le=MAX_WARNINGS, description="Warnings on the abuse ladder before the contact ends."
     )
@@ -300,6 +310,7 @@ class Conversation:
     otherwise). ``clock`` stamps the log (default: now, in UTC).
     """
 
+    @entry_point
     def __init__(
         self,
         book: Phrasebook,
@@ -328,8 +339,6 @@ class Conversation:
             parse_preferences(gloss)
         if seed is None:
             seed = secrets.randbits(32)
-        elif not isinstance(seed, int) or isinstance(seed, bool):
-            raise InvalidOptionError("seed", seed, ["an int", "None"])
         default_warnings = max(len(_base_ladder(book)) - 1, 0)
         if warnings is None:
             warnings = default_warnings
@@ -348,21 +357,27 @@ class Conversation:
             values=_contact_values(book, customer_name, values),
             seed=seed,
             warnings=warnings,
-            # A contact that starts out abusive starts on the ladder's first step,
-            # and one that starts as a safety threat is in safety mode from the outset.
-            ladder_step=1 if situation == ABUSE_SITUATION and _base_ladder(book) else 0,
-            safety=situation == SAFETY_SITUATION,
+            **_opening(book, situation),
         )
         self._setup(book, state, clock)
 
-    def _setup(self, book: Phrasebook, state: ConversationState, clock: Clock | None) -> None:
+    def _setup(
+        self,
+        book: Phrasebook,
+        state: ConversationState,
+        clock: Clock | None,
+        size: int | None = None,
+    ) -> None:
         self._book = book
         self._state = state
         self._clock: Clock = clock or _utc_now
         self._lock = threading.Lock()
         self._ladder = _effective_ladder(_base_ladder(book), state.warnings)
+        self._size = len(state.model_dump_json()) if size is None else size
+        """The size of the state as JSON, kept up to date as the log grows."""
 
     @classmethod
+    @entry_point
     def resume(
         cls,
         book: Phrasebook,
@@ -382,7 +397,7 @@ class Conversation:
         situations that no longer exist are dropped from the situations events
         brought in, and a ``repair`` record in the log says what was done.
         """
-        parsed = _parse_state(state)
+        parsed, size = _parse_state(state)
         fixed, problems = _check_state(book, parsed)
         if problems and not repair:
             raise StateError(
@@ -390,13 +405,23 @@ class Conversation:
                 + "; ".join(problems)
                 + ". Resume with repair=True to continue without them (the log is kept)."
             )
+        derived, contradictions = _replay(book, fixed)
+        if contradictions and not repair:
+            raise StateError(
+                "saved conversation state contradicts its own log: "
+                + _summary(contradictions)
+                + ". The log decides: resume with repair=True to carry on from where it leads."
+            )
+        if contradictions:
+            fixed = fixed.model_copy(update=derived)
+            problems.append("the state was set to where its log leads: " + _summary(contradictions))
         conversation = cls.__new__(cls)
-        conversation._setup(book, fixed, clock)
+        conversation._setup(book, fixed, clock, size if not problems else None)
         if problems:
-            with conversation._lock:
+            with conversation._turn():
                 conversation._append(
                     LogRecord(
-                        at=conversation._clock(),
+                        at=conversation._now(),
                         kind=LogKind.REPAIR,
                         text="; ".join(problems),
                         situation=conversation._layers(fixed)[0],
@@ -466,6 +491,7 @@ class Conversation:
 
     # --- what the agent does ---------------------------------------------------------------
 
+    @entry_point
     def say(self, stage: Stage | str, *, values: Mapping[str, object] | None = None) -> Phrase:
         """The next line for ``stage``, never one already said while others remain.
 
@@ -476,8 +502,7 @@ class Conversation:
         values are added to each entry that declares them.
         """
         stage_ = Stage.coerce(stage)
-        with self._lock:
-            state = self._state
+        with self._turn() as state:
             pool = self._pool_for(stage_, state, values)
             entry_id, variant = self._choose(pool.pairs, state)
             entry = self._book.neutral.entries[entry_id]
@@ -496,15 +521,12 @@ class Conversation:
                 entry=entry_id,
                 variant=variant,
             )
-            update: dict[str, Any] = {"done": _add_stage(state.done, stage_)}
-            if pool.ladder_position:
-                update["ladder_said"] = max(state.ladder_said, pool.ladder_position)
-                if pool.ladder_position == len(self._ladder):
-                    update["ended"] = True
-            self._state = state.model_copy(update=update)
+            self._state = state.model_copy(
+                update=self._phrase_update(state, stage_, pool.ladder_position)
+            )
             self._append(
                 LogRecord(
-                    at=self._clock(),
+                    at=self._now(),
                     kind=LogKind.PHRASE,
                     stage=stage_,
                     entry=phrase.id,
@@ -517,6 +539,7 @@ class Conversation:
             )
             return phrase
 
+    @entry_point
     def tips(self, stage: Stage | str) -> tuple[Tip, ...]:
         """Advice for the agent at ``stage`` in the situations in play, the most pressing first.
 
@@ -524,8 +547,7 @@ class Conversation:
         the cool-down as done.
         """
         stage_ = Stage.coerce(stage)
-        with self._lock:
-            state = self._state
+        with self._turn() as state:
             layers = self._layers(state)
             found: dict[str, Tip] = {}
             for layer in layers:
@@ -541,11 +563,10 @@ class Conversation:
             # The situations in play first (ladder, then events, then topic), then
             # what they inherit; sorted() is stable, so each keeps the picker's order.
             tips = tuple(sorted(found.values(), key=lambda t: rank.get(t.situation, len(rank))))
-            if stage_ is Stage.COOL_DOWN:
-                self._state = state.model_copy(update={"done": _add_stage(state.done, stage_)})
+            self._state = state.model_copy(update=self._tips_update(state, stage_))
             self._append(
                 LogRecord(
-                    at=self._clock(),
+                    at=self._now(),
                     kind=LogKind.TIPS,
                     stage=stage_,
                     tips=tuple(t.id for t in tips),
@@ -556,15 +577,15 @@ class Conversation:
             )
             return tips
 
+    @entry_point
     def skip(self, stage: Stage | str) -> None:
         """Mark ``stage`` as done without a suggested line (the agent used their own words)."""
         stage_ = Stage.coerce(stage)
-        with self._lock:
-            state = self._state
+        with self._turn() as state:
             self._state = state.model_copy(update={"done": _add_stage(state.done, stage_)})
             self._append(
                 LogRecord(
-                    at=self._clock(),
+                    at=self._now(),
                     kind=LogKind.SKIP,
                     stage=stage_,
                     situation=self._layers(state)[0],
@@ -572,6 +593,7 @@ class Conversation:
                 )
             )
 
+    @entry_point
     def note(self, event: Event | str, *, words: str | None = None) -> None:
         """Record what happened; the situation, the ladder and the next stage follow from it.
 
@@ -586,39 +608,15 @@ class Conversation:
         ``words`` keeps the customer's exact words in the log.
         """
         event_ = Event.coerce(event)
-        if words is not None and not isinstance(words, str):
-            raise InvalidValueError("words", "text (a str)", words)
-        with self._lock:
-            state = self._state
-            update: dict[str, Any] = {}
-            if event_ in _SAFETY_EVENTS:
-                if not state.safety:
-                    # The safety procedure starts from the beginning: calm, then listen, ...
-                    update = {"safety": True, "done": ()}
-            elif state.safety:
-                pass  # nothing switches safety mode off, and the ladder is suspended in it
-            elif event_ is Event.INSULT:
-                if self._ladder:
-                    # One step above the last line said, at most: insults that pile up
-                    # before the agent answers never skip a warning on the way to the end.
-                    step = min(state.ladder_step + 1, state.ladder_said + 1, len(self._ladder))
-                    update = {"ladder_step": max(step, state.ladder_step)}
-            elif event_ is Event.CALMED_DOWN:
-                step = max(state.ladder_step - 1, 0)
-                update = {"ladder_step": step, "ladder_said": min(state.ladder_said, step)}
-            else:
-                situation, back_to = _IMPLIES[event_]
-                if situation in self._book.neutral.situations:
-                    update = {
-                        "implied": (*(s for s in state.implied if s != situation), situation),
-                        "done": tuple(
-                            d for d in state.done if _STAGE_ORDER[d] < _STAGE_ORDER[back_to]
-                        ),
-                    }
-            self._state = state.model_copy(update=update)
+        if words is not None:
+            if isinstance(words, str) and len(words) > MAX_NOTE_LENGTH:
+                raise NoteTooLongError(len(words), MAX_NOTE_LENGTH)
+            words = check_text("words", words, MAX_NOTE_LENGTH)
+        with self._turn() as state:
+            self._state = state.model_copy(update=self._event_update(state, event_))
             self._append(
                 LogRecord(
-                    at=self._clock(),
+                    at=self._now(),
                     kind=LogKind.EVENT,
                     event=event_,
                     words=words,
@@ -662,8 +660,74 @@ class Conversation:
 
     # --- internals ---------------------------------------------------------------------------
 
+    @contextmanager
+    def _turn(self) -> Iterator[ConversationState]:
+        """One turn, all or nothing: the state as it was, restored if anything fails."""
+        with self._lock:
+            before = self._state
+            try:
+                yield before
+            except BaseException:
+                self._state = before
+                raise
+
+    def _now(self) -> datetime:
+        at = self._clock()
+        if not isinstance(at, datetime):
+            raise InvalidOptionError("clock", self._clock, ["a function returning a datetime"])
+        return at
+
     def _append(self, record: LogRecord) -> None:
+        """Add ``record`` to the log, unless the state would grow past ``MAX_STATE_BYTES``."""
+        size = self._size + len(record.model_dump_json()) + 1
+        # Room for what else a turn may add (stages done, situations brought in).
+        if size > MAX_STATE_BYTES - _STATE_HEADROOM:
+            raise StateTooLargeError(
+                "the conversation's log is full: with this record the state", size, MAX_STATE_BYTES
+            )
+        self._size = size
         self._state = self._state.model_copy(update={"log": (*self._state.log, record)})
+
+    # The state changes each kind of record makes: note(), say() and tips() use these,
+    # and resuming replays them over the log to derive the state it leads to.
+
+    def _event_update(self, state: ConversationState, event_: Event) -> dict[str, Any]:
+        if event_ in _SAFETY_EVENTS:
+            # The safety procedure starts from the beginning: calm, then listen, ...
+            return {} if state.safety else {"safety": True, "done": ()}
+        if state.safety:
+            return {}  # nothing switches safety mode off, and the ladder is suspended in it
+        if event_ is Event.INSULT:
+            if not self._ladder:
+                return {}
+            # One step above the last line said, at most: insults that pile up
+            # before the agent answers never skip a warning on the way to the end.
+            step = min(state.ladder_step + 1, state.ladder_said + 1, len(self._ladder))
+            return {"ladder_step": max(step, state.ladder_step)}
+        if event_ is Event.CALMED_DOWN:
+            step = max(state.ladder_step - 1, 0)
+            return {"ladder_step": step, "ladder_said": min(state.ladder_said, step)}
+        situation, back_to = _IMPLIES[event_]
+        if situation not in self._book.neutral.situations:
+            return {}
+        return {
+            "implied": (*(s for s in state.implied if s != situation), situation),
+            "done": tuple(d for d in state.done if _STAGE_ORDER[d] < _STAGE_ORDER[back_to]),
+        }
+
+    def _phrase_update(
+        self, state: ConversationState, stage: Stage, ladder_position: int
+    ) -> dict[str, Any]:
+        update: dict[str, Any] = {"done": _add_stage(state.done, stage)}
+        if ladder_position:
+            update["ladder_said"] = max(state.ladder_said, ladder_position)
+            if ladder_position == len(self._ladder):
+                update["ended"] = True
+        return update
+
+    @staticmethod
+    def _tips_update(state: ConversationState, stage: Stage) -> dict[str, Any]:
+        return {"done": _add_stage(state.done, stage)} if stage is Stage.COOL_DOWN else {}
 
     def _layers(self, state: ConversationState) -> tuple[str, ...]:
         """The situations in play, the most pressing first, the topic last."""
@@ -844,13 +908,10 @@ def _contact_values(
     """Validate the whole-contact values; blank ones count as not given (no holes)."""
     merged: dict[str, str] = {}
     for name, value in (values or {}).items():
-        if not isinstance(value, str):
-            raise InvalidValueError(name, "text (a str)", value)
-        if value.strip():
+        if check_text(name, value, MAX_VALUE_LENGTH).strip():
             merged[name] = value
     if customer_name is not None:
-        if not isinstance(customer_name, str):
-            raise InvalidValueError("name", "text (a str)", customer_name)
+        check_text("name", customer_name, MAX_VALUE_LENGTH)
         if "name" in merged:
             raise InvalidOptionError(
                 "customer_name", customer_name, ["either customer_name= or values['name']"]
@@ -869,7 +930,35 @@ def _contact_values(
     return merged
 
 
-def _parse_state(state: object) -> ConversationState:
+def _parse_state(state: object) -> tuple[ConversationState, int]:
+    """The state as a model, and its size as JSON; refused if too large or not serialisable."""
+    if isinstance(state, str | bytes | bytearray):
+        # Refuse before parsing: a huge state would cost its size in time and memory.
+        size = _encoded_size(state)
+        if size > MAX_STATE_BYTES:
+            raise StateTooLargeError("the saved conversation state", size, MAX_STATE_BYTES)
+    parsed = _validate_state(state)
+    try:
+        dumped = parsed.model_dump_json()
+    except (ValueError, UnicodeError):
+        # A lone surrogate in a str: the state could never be saved again.
+        raise StateError(
+            "saved conversation state is not valid: it holds text that is not valid Unicode"
+        ) from None
+    if len(dumped) > MAX_STATE_BYTES:
+        raise StateTooLargeError("the saved conversation state", len(dumped), MAX_STATE_BYTES)
+    return parsed, len(dumped)
+
+
+def _encoded_size(state: str | bytes | bytearray) -> int:
+    if not isinstance(state, str):
+        return len(state)
+    if len(state) > MAX_STATE_BYTES or len(state) * 4 <= MAX_STATE_BYTES:
+        return len(state)  # over the limit already, or under it whatever the characters
+    return len(state.encode("utf-8", "surrogatepass"))
+
+
+def _validate_state(state: object) -> ConversationState:
     if isinstance(state, ConversationState):
         return state
     try:
@@ -877,6 +966,8 @@ def _parse_state(state: object) -> ConversationState:
             return ConversationState.model_validate_json(state)
         if isinstance(state, Mapping):
             return ConversationState.model_validate(state)
+    except RecursionError:
+        raise StateError("saved conversation state is not valid: it is nested too deeply") from None
     except ValidationError as err:
         first = err.errors(include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"]) or "the state"
@@ -898,6 +989,18 @@ def _check_state(book: Phrasebook, state: ConversationState) -> tuple[Conversati
             f"saved conversation is about situation {state.topic!r}, which these catalogues "
             f"do not define; defined: {', '.join(sorted(neutral.situations))}"
         )
+    for option, value in (("locale", state.locale), ("gloss", state.gloss)):
+        if value is None:
+            continue
+        try:
+            parse_preferences(value)
+        except DeescalateError as err:
+            raise StateError(f"saved conversation state has an invalid {option}: {err}") from None
+    for name, value in state.values.items():
+        try:
+            check_text(name, value, MAX_VALUE_LENGTH)
+        except DeescalateError as err:
+            raise StateError(f"saved conversation state has an invalid value: {err}") from None
     problems: list[str] = []
     implied = tuple(s for s in state.implied if s in neutral.situations)
     problems.extend(f"situation {s!r} no longer exists" for s in state.implied if s not in implied)
@@ -923,3 +1026,94 @@ def _check_state(book: Phrasebook, state: ConversationState) -> tuple[Conversati
         problems.append(f"situation {ABUSE_SITUATION!r} no longer has a ladder")
         update |= {"ladder_step": 0, "ladder_said": 0}
     return state.model_copy(update=update), problems
+
+
+def _opening(book: Phrasebook, topic: str) -> dict[str, Any]:
+    """The state a contact about ``topic`` starts in, before anything is logged.
+
+    A contact that starts out abusive starts on the ladder's first step, and one
+    that starts as a safety threat is in safety mode from the outset.
+    """
+    return {
+        "ladder_step": 1 if topic == ABUSE_SITUATION and _base_ladder(book) else 0,
+        "safety": topic == SAFETY_SITUATION,
+    }
+
+
+_DERIVED = ("safety", "ladder_step", "ladder_said", "ended", "implied", "done")
+"""The fields of a state that its log determines."""
+
+
+def _replay(book: Phrasebook, state: ConversationState) -> tuple[dict[str, Any], list[str]]:
+    """Where ``state``'s log leads with ``book``, and every way the state contradicts it.
+
+    The log is replayed from the contact's opening through the same state
+    changes that :meth:`Conversation.note`, :meth:`~Conversation.say`,
+    :meth:`~Conversation.tips` and :meth:`~Conversation.skip` make, so safety
+    mode, the ladder, the ending, the situations brought in and the stages done
+    are what the log says, whatever the flags say. Each record's own situation
+    and ladder step are checked against the replay too. Safety mode is on if
+    anything in the log was said or noted in it.
+    """
+    opening = state.model_copy(
+        update={
+            **_opening(book, state.topic),
+            "ladder_said": 0,
+            "ended": False,
+            "implied": (),
+            "done": (),
+            "log": (),
+        }
+    )
+    scratch = Conversation.__new__(Conversation)
+    scratch._setup(book, opening, None, size=0)
+    ladder_ids = frozenset(scratch.ladder)
+    current = opening
+    problems: list[str] = []
+    for number, record in enumerate(state.log, start=1):
+        update: dict[str, Any] = {}
+        if record.kind is LogKind.EVENT and record.event is not None:
+            update = scratch._event_update(current, record.event)
+        elif record.kind is LogKind.PHRASE and record.stage is not None:
+            position = 0
+            if record.entry in ladder_ids:
+                target = scratch._ladder_target(record.stage, current)
+                if target is None or target[1] != record.entry:
+                    problems.append(
+                        f"log record {number} is the ladder line {record.entry!r}, "
+                        "which the ladder had not reached"
+                    )
+                else:
+                    position = target[0]
+            update = scratch._phrase_update(current, record.stage, position)
+        elif record.kind is LogKind.TIPS and record.stage is not None:
+            update = scratch._tips_update(current, record.stage)
+        elif record.kind is LogKind.SKIP and record.stage is not None:
+            update = {"done": _add_stage(current.done, record.stage)}
+        elif record.kind is not LogKind.REPAIR:
+            problems.append(f"log record {number} ({record.kind.value}) lacks its stage or event")
+        if update:
+            current = current.model_copy(update=update)
+        situation = scratch._layers(current)[0]
+        if record.kind is not LogKind.REPAIR and (
+            record.situation != situation or record.ladder_step != current.ladder_step
+        ):
+            problems.append(
+                f"log record {number} says situation {record.situation!r} at ladder step "
+                f"{record.ladder_step}, but the log before it leads to {situation!r} at "
+                f"step {current.ladder_step}"
+            )
+    if not current.safety and any(r.situation == SAFETY_SITUATION for r in state.log):
+        current = current.model_copy(update={"safety": True, "done": ()})
+    derived = {name: getattr(current, name) for name in _DERIVED}
+    problems.extend(
+        f"{name} is {getattr(state, name)!r}, but the log leads to {value!r}"
+        for name, value in derived.items()
+        if getattr(state, name) != value
+    )
+    return derived, problems
+
+
+def _summary(problems: Sequence[str], shown: int = 3) -> str:
+    more = len(problems) - shown
+    return "; ".join(problems[:shown]) + (f" (and {more} more)" if more > 0 else "")

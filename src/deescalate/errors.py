@@ -45,6 +45,19 @@ def _choices(values: Iterable[str]) -> str:
     return ", ".join(sorted(values))
 
 
+def _shown(value: object, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for a message about a caller's argument.
+
+    A hostile argument must not make the message huge or fail to build (the
+    ``repr`` of an int of 5,000 digits raises).
+    """
+    try:
+        shown = repr(value)
+    except Exception:
+        shown = f"<{type(value).__name__} object>"
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
 def _where(path: str | PurePath | None, line: int | None) -> str:
     if path is None:
         return ""
@@ -83,7 +96,7 @@ class UnknownStageError(DeescalateError, ValueError):
     def __init__(self, stage: object, valid: Iterable[str]) -> None:
         self.stage = stage
         self.valid = tuple(valid)
-        super().__init__(f"unknown stage {stage!r}; valid stages: {', '.join(self.valid)}")
+        super().__init__(f"unknown stage {_shown(stage)}; valid stages: {', '.join(self.valid)}")
 
 
 class UnknownSituationError(DeescalateError, ValueError):
@@ -93,7 +106,7 @@ class UnknownSituationError(DeescalateError, ValueError):
         self.situation = situation
         self.valid = tuple(sorted(valid))
         super().__init__(
-            f"unknown situation {situation!r}; valid situations: {_choices(self.valid)}"
+            f"unknown situation {_shown(situation)}; valid situations: {_choices(self.valid)}"
         )
 
 
@@ -103,7 +116,7 @@ class UnknownEntryError(DeescalateError, ValueError):
     def __init__(self, entry_id: str, reason: str = "no such entry") -> None:
         self.entry_id = entry_id
         self.reason = reason
-        super().__init__(f"entry {entry_id!r}: {reason}")
+        super().__init__(f"entry {_shown(entry_id)}: {reason}")
 
 
 class InvalidOptionError(DeescalateError, ValueError):
@@ -113,7 +126,7 @@ class InvalidOptionError(DeescalateError, ValueError):
         self.option = option
         self.value = value
         self.valid = tuple(valid)
-        super().__init__(f"invalid {option} {value!r}; valid: {', '.join(self.valid)}")
+        super().__init__(f"invalid {option} {_shown(value)}; valid: {', '.join(self.valid)}")
 
 
 class InvalidLocaleError(DeescalateError, ValueError):
@@ -122,7 +135,7 @@ class InvalidLocaleError(DeescalateError, ValueError):
     def __init__(self, tag: object, reason: str) -> None:
         self.tag = tag
         self.reason = reason
-        super().__init__(f"invalid locale tag {tag!r}: {reason}")
+        super().__init__(f"invalid locale tag {_shown(tag)}: {reason}")
 
 
 class NoContentError(DeescalateError, LookupError):
@@ -173,10 +186,8 @@ class InvalidValueError(DeescalateError, ValueError):
         self.name = name
         self.expected = expected
         self.value = value
-        shown = repr(value)
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
-        super().__init__(f"value for {{{name}}} must be {expected}, got {shown}")
+        label = name if len(name) <= 40 else name[:37] + "..."
+        super().__init__(f"value for {{{label}}} must be {expected}, got {_shown(value)}")
 
 
 class ValueTooLongError(DeescalateError, ValueError):

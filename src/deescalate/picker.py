@@ -21,6 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from babel import Locale
 
+from ._arguments import (
+    check_arguments,
+    check_seed,
+    check_values_mapping,
+    check_variant,
+    entry_point,
+)
 from .catalogue import (
     NEUTRAL_FILE,
     SOURCE_LOCALE,
@@ -52,6 +59,7 @@ from .errors import (
     UnknownSituationError,
 )
 from .i18n import get_locale, negotiate
+from .limits import MAX_SEED, MIN_SEED
 from .models import (
     Channel,
     Fallback,
@@ -75,6 +83,7 @@ from .render import (
     MAX_VALUE_LENGTH,
     _number,
     choose_plural,
+    has_surrogate,
 )
 
 if TYPE_CHECKING:  # conversation imports this module; import it lazily at run time
@@ -142,8 +151,13 @@ def _format_values(entry: EntryDef, values: Values, babel: Locale) -> dict[str, 
         value = values.get(name, _ABSENT)
         if value is _ABSENT:
             continue
-        if is_text and value.__class__ is str and len(value) <= MAX_VALUE_LENGTH:
-            formatted[name] = value  # text needs no formatting, only the length check
+        if (
+            is_text
+            and value.__class__ is str
+            and len(value) <= MAX_VALUE_LENGTH
+            and (value.isascii() or not has_surrogate(value))
+        ):
+            formatted[name] = value  # text needs no formatting, only the checks
         else:
             formatted[name] = format_one(value, babel, currency)
     return formatted
@@ -217,9 +231,9 @@ def _renderer(
             value = values[name]
         except KeyError:
             return render_one(values)
-        if value.__class__ is str and len(value) <= longest:
+        if value.__class__ is str and len(value) <= longest and value.isascii():
             return f"{before}{value}{after}"
-        return render_one(values)
+        return render_one(values)  # the full checks (lone surrogates) for other text
 
     return render_text
 
@@ -230,12 +244,6 @@ def _accepted(entry: EntryDef) -> frozenset[str]:
     if any(p.type is PlaceholderType.MONEY for p in entry.placeholders.values()):
         return frozenset((*names, CURRENCY))
     return frozenset(names)
-
-
-def _check_seed(seed: object) -> int | None:
-    if seed is None or (isinstance(seed, int) and not isinstance(seed, bool)):
-        return seed
-    raise InvalidOptionError("seed", seed, ["an int", "None"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +351,7 @@ class Phrasebook:
         return book
 
     @classmethod
+    @entry_point
     def load(cls, *paths: str | os.PathLike[str], include_default: bool = True) -> Phrasebook:
         """The shipped catalogues with company overlay directories laid on top, in order.
 
@@ -574,6 +583,8 @@ class Phrasebook:
         candidates. A list of tags becomes a tuple. Nothing is validated here:
         an unknown key is resolved, and resolving validates.
         """
+        if values.__class__ is not dict and values is not None:
+            check_values_mapping(values)
         if locale.__class__ is not str and isinstance(locale, list | tuple):
             locale = tuple(locale)
         names = (*values,) if values else None
@@ -581,6 +592,18 @@ class Phrasebook:
         try:
             return self._cache[key]
         except (KeyError, TypeError):  # not seen yet, or an unhashable (invalid) argument
+            # Every argument in the key is checked before anything is cached under it.
+            check_arguments(
+                stage=stage,
+                situation=situation,
+                locale=locale,
+                register=register,
+                channel=channel,
+                strict=strict,
+                entry=entry,
+                gloss=gloss,
+                values=values,
+            )
             return self._resolve(key, values)
 
     def _choose(
@@ -594,10 +617,10 @@ class Phrasebook:
             return self._exact(candidates, entry, variant)
         if seed is None:
             return candidates[int(self._random() * len(candidates))]
-        if seed.__class__ is int:
-            # Fibonacci hashing: stable across processes, spreads consecutive seeds.
-            return candidates[((seed * 0x9E3779B97F4A7C15) >> 32) % len(candidates)]
-        raise InvalidOptionError("seed", seed, ["an int", "None"])
+        if seed.__class__ is not int or not MIN_SEED <= seed <= MAX_SEED:
+            check_seed(seed)
+        # Fibonacci hashing: stable across processes, spreads consecutive seeds.
+        return candidates[((seed * 0x9E3779B97F4A7C15) >> 32) % len(candidates)]
 
     def options(
         self,
@@ -623,6 +646,7 @@ class Phrasebook:
 
     @staticmethod
     def _exact(candidates: tuple[_Candidate, ...], entry: str | None, variant: int) -> _Candidate:
+        check_variant(variant)
         if entry is None:
             raise InvalidOptionError("variant", variant, ["only together with entry="])
         for candidate in candidates:
@@ -946,16 +970,16 @@ class Phrasebook:
 
         A situation that does not inherit (``safety-threat``) gives only its own tips.
         """
-        key = (
-            stage,
-            situation,
-            locale if isinstance(locale, str) else tuple(locale),
-            channel,
-            gloss,
-        )
-        cached = self._tip_cache.get(key)
+        key = (stage, situation, _tupled(locale), channel, gloss)
+        try:
+            cached = self._tip_cache.get(key)
+        except TypeError:  # an unhashable (invalid) argument
+            cached = None
         if cached is not None:
             return cached
+        check_arguments(
+            stage=stage, situation=situation, locale=locale, channel=channel, gloss=gloss
+        )
         stage_ = Stage.coerce(stage)
         channel_ = coerce_option(Channel, "channel", channel)
         chain = self.situation_chain(situation)
@@ -995,9 +1019,11 @@ class Phrasebook:
                     )
                 )
         tips = tuple(result)
-        self._tip_cache[key] = tips
+        with contextlib.suppress(TypeError):  # an unhashable key is simply not cached
+            self._tip_cache[key] = tips
         return tips
 
+    @entry_point
     def playbook(
         self,
         situation: str = "general",
@@ -1015,11 +1041,11 @@ class Phrasebook:
         their place (the playbook is a guide; :meth:`pick` never does this).
         A ladder (abusive language) is shown step by step.
         """
-        seed = _check_seed(seed)
         register_ = coerce_option(Register, "register", register)
         channel_ = coerce_option(Channel, "channel", channel)
         chain = self.situation_chain(situation)
         values = dict(values or {})
+        self._check_playbook_values(situation, chain, values.keys())
         negotiated = negotiate(locale, self._available)
         data = self.locale_data(negotiated.locale)
         stages: list[PlaybookStage] = []
@@ -1069,6 +1095,21 @@ class Phrasebook:
             warnings=tuple(warnings),
         )
 
+    def _check_playbook_values(
+        self, situation: str, chain: tuple[str, ...], given: Iterable[str]
+    ) -> None:
+        """Values no line of the playbook takes are an error, as they are for :meth:`pick`."""
+        accepted = frozenset().union(
+            *(
+                _accepted(e)
+                for e in self._neutral.entries.values()
+                if e.kind is Kind.PHRASE and any(s in chain for s in e.situations)
+            )
+        )
+        extra = set(given) - accepted
+        if extra:
+            raise UnexpectedValueError(f"playbook of situation {situation!r}", extra, accepted)
+
     def _playbook_phrase(
         self,
         entry: EntryDef,
@@ -1111,6 +1152,7 @@ class Phrasebook:
 
     # --- conversations --------------------------------------------------------------
 
+    @entry_point
     def conversation(self, **options: Any) -> Conversation:
         """Start a contact with memory: no repeated lines, the abuse ladder, safety mode.
 
@@ -1126,6 +1168,7 @@ class Phrasebook:
 
         return Conversation(self, **options)
 
+    @entry_point
     def resume(
         self, state: ConversationState | str | bytes | Mapping[str, Any], **options: Any
     ) -> Conversation:
@@ -1142,6 +1185,11 @@ class Phrasebook:
 @lru_cache(maxsize=1)
 def _default_book() -> Phrasebook:
     return Phrasebook._shipped()
+
+
+def _tupled(locale: object) -> object:
+    """A list of tags as a tuple (hashable); anything else as it is, to be checked."""
+    return tuple(locale) if locale.__class__ is list else locale
 
 
 def _exists(item: CatalogueDir) -> bool:
@@ -1187,6 +1235,7 @@ def tips(stage: Stage | str, **options: Any) -> tuple[Tip, ...]:
     return _default_book().tips(stage, **options)
 
 
+@entry_point
 def playbook(situation: str = "general", **options: Any) -> Playbook:
     """:meth:`Phrasebook.playbook` on the shipped catalogues."""
     return _default_book().playbook(situation, **options)

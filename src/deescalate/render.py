@@ -47,10 +47,12 @@ __all__ = [
     "Money",
     "Placeholder",
     "Template",
+    "check_text",
     "choose_plural",
     "compile_template",
     "format_value",
     "formatter",
+    "has_surrogate",
 ]
 
 
@@ -406,12 +408,39 @@ def _babel_format_list() -> Callable[..., str]:
     return format_list
 
 
-def _format_text(ph: Placeholder, value: object, locale: Locale, currency: str | None) -> str:
+def has_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate, which no UTF-8 or JSON output can carry.
+
+    >>> has_surrogate("café"), has_surrogate("\\udc80")
+    (False, True)
+    """
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def check_text(name: str, value: object, limit: int = MAX_VALUE_LENGTH) -> str:
+    """``value`` if it is a ``str`` of at most ``limit`` characters that can be saved.
+
+    Raises :class:`InvalidValueError` for anything but a ``str`` and for text
+    with a lone surrogate (it could never be written as JSON or UTF-8), and
+    :class:`ValueTooLongError` past ``limit``.
+    """
     if not isinstance(value, str):
-        raise InvalidValueError(ph.name, "text (a str)", value)
-    if len(value) > MAX_VALUE_LENGTH:
-        raise ValueTooLongError(f"the value for {{{ph.name}}}", len(value), MAX_VALUE_LENGTH)
+        raise InvalidValueError(name, "text (a str)", value)
+    if len(value) > limit:
+        raise ValueTooLongError(f"the value for {{{name}}}", len(value), limit)
+    if has_surrogate(value):
+        raise InvalidValueError(name, "valid Unicode text (it has a lone surrogate)", value)
     return value
+
+
+def _format_text(ph: Placeholder, value: object, locale: Locale, currency: str | None) -> str:
+    return check_text(ph.name, value)
 
 
 def _format_number(ph: Placeholder, value: object, locale: Locale, currency: str | None) -> str:

@@ -1,0 +1,212 @@
+"""The one place the public entry points check the types of their arguments.
+
+Each argument name that the public API uses has one rule here, and a wrong
+type is a specific :class:`~deescalate.DeescalateError` (an
+:class:`InvalidOptionError`, :class:`InvalidLocaleError`,
+:class:`InvalidValueError` or :class:`UnknownStageError`), never a bare
+``TypeError`` or ``AttributeError`` from deep inside.
+
+Two ways in, one set of rules:
+
+* :func:`entry_point` wraps a public function or method and checks every
+  argument it is given before the call;
+* the picker's hot path (``pick``, ``text``, ``options``, ``tips``) cannot
+  afford a wrapper, so it calls :func:`check_arguments` whenever its cache
+  misses (every argument the cache key holds is checked before a result is
+  cached under it), and the checks of the arguments the key does not hold
+  (:func:`check_values_mapping`, :func:`check_seed`, :func:`check_variant`).
+
+Only types and ranges are checked here; whether a situation or an entry id
+exists is for the catalogues to say.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from enum import StrEnum
+from typing import ParamSpec, TypeVar
+
+from .errors import (
+    InvalidLocaleError,
+    InvalidOptionError,
+    InvalidValueError,
+    UnknownStageError,
+)
+from .limits import MAX_SEED, MIN_SEED
+from .models import Channel, Register, Stage
+
+__all__ = [
+    "check_arguments",
+    "check_seed",
+    "check_values_mapping",
+    "check_variant",
+    "entry_point",
+]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _enum_option(enum: type[StrEnum], option: str) -> Callable[[object], None]:
+    def check(value: object) -> None:
+        if value is not None and not isinstance(value, str):
+            raise InvalidOptionError(option, value, [m.value for m in enum])
+
+    return check
+
+
+def _check_stage(value: object) -> None:
+    if not isinstance(value, str):
+        raise UnknownStageError(value, [s.value for s in Stage])
+
+
+def _check_id(option: str) -> Callable[[object], None]:
+    def check(value: object) -> None:
+        if value is not None and not isinstance(value, str):
+            raise InvalidOptionError(option, value, [f"a {option} id (a str)"])
+
+    return check
+
+
+def _check_locale(value: object) -> None:
+    if isinstance(value, str):
+        return
+    if not isinstance(value, Sequence) or isinstance(value, bytes | bytearray):
+        raise InvalidLocaleError(
+            value,
+            "expected a tag, a sequence of tags or an Accept-Language header, "
+            f"not {type(value).__name__}",
+        )
+    for position, tag in enumerate(value, start=1):
+        if not isinstance(tag, str):
+            raise InvalidLocaleError(
+                value, f"preference {position} is a {type(tag).__name__}, not a string"
+            )
+
+
+def _check_gloss(value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise InvalidLocaleError(value, f"a gloss is one tag (a str), not {type(value).__name__}")
+
+
+def check_values_mapping(value: object) -> None:
+    """``values=`` must be ``None`` or a mapping from placeholder names (``str``) to values."""
+    if value is None:
+        return
+    if not isinstance(value, Mapping):
+        raise InvalidOptionError(
+            "values", value, ["a mapping of placeholder names to values", "None"]
+        )
+    for name in value:
+        if not isinstance(name, str):
+            raise InvalidValueError(str(name), "named by a str (a placeholder name)", name)
+
+
+def check_seed(value: object) -> None:
+    """A seed is ``None`` or an ``int`` (not a ``bool``) from ``MIN_SEED`` to ``MAX_SEED``."""
+    if value is None:
+        return
+    if value.__class__ is not int or not MIN_SEED <= value <= MAX_SEED:
+        raise InvalidOptionError("seed", value, [f"an int from {MIN_SEED} to {MAX_SEED}", "None"])
+
+
+def check_variant(value: object) -> None:
+    """A variant is ``None`` or an ``int`` (not a ``bool`` or a ``float``) from 0."""
+    if value is None:
+        return
+    if value.__class__ is not int or value < 0:
+        raise InvalidOptionError("variant", value, ["an int from 0", "None"])
+
+
+def _check_flag(option: str) -> Callable[[object], None]:
+    def check(value: object) -> None:
+        if value.__class__ is not bool:
+            raise InvalidOptionError(option, value, ["True", "False"])
+
+    return check
+
+
+def _check_text_option(name: str) -> Callable[[object], None]:
+    def check(value: object) -> None:
+        if value is not None and not isinstance(value, str):
+            raise InvalidValueError(name, "text (a str)", value)
+
+    return check
+
+
+def _check_clock(value: object) -> None:
+    if value is not None and not callable(value):
+        raise InvalidOptionError("clock", value, ["a function returning a datetime", "None"])
+
+
+def _check_event(value: object) -> None:
+    if not isinstance(value, str):
+        from .conversation import Event
+
+        raise InvalidOptionError("event", value, [e.value for e in Event])
+
+
+_RULES: Mapping[str, Callable[[object], None]] = {
+    "stage": _check_stage,
+    "situation": _check_id("situation"),
+    "entry": _check_id("entry"),
+    "locale": _check_locale,
+    "gloss": _check_gloss,
+    "register": _enum_option(Register, "register"),
+    "channel": _enum_option(Channel, "channel"),
+    "values": check_values_mapping,
+    "seed": check_seed,
+    "variant": check_variant,
+    "strict": _check_flag("strict"),
+    "repair": _check_flag("repair"),
+    "include_default": _check_flag("include_default"),
+    "customer_name": _check_text_option("name"),
+    "words": _check_text_option("words"),
+    "clock": _check_clock,
+    "event": _check_event,
+}
+"""The rule for each argument name of the public API."""
+
+
+def check_arguments(**arguments: object) -> None:
+    """Check each named argument by its rule; names without a rule are left alone."""
+    for name, value in arguments.items():
+        rule = _RULES.get(name)
+        if rule is not None:
+            rule(value)
+
+
+def entry_point(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Check every argument of each call to ``func`` by its rule, then call it.
+
+    An unexpected keyword argument is an :class:`InvalidOptionError` naming the
+    accepted ones, not a ``TypeError``.
+    """
+    signature = inspect.signature(func)
+    accepted = [
+        name
+        for name, p in signature.parameters.items()
+        if name != "self" and p.kind is not p.VAR_KEYWORD
+    ]
+
+    @functools.wraps(func)
+    def checked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as err:
+            raise InvalidOptionError(
+                f"argument to {func.__qualname__}() ({err})", "", accepted
+            ) from None
+        for name, value in bound.arguments.items():
+            parameter = signature.parameters[name]
+            if parameter.kind is parameter.VAR_KEYWORD and isinstance(value, dict):
+                check_arguments(**value)
+            else:
+                rule = _RULES.get(name)
+                if rule is not None:
+                    rule(value)
+        return func(*args, **kwargs)
+
+    return checked
