@@ -62,7 +62,7 @@ def test_invalid_phrases_are_refused(phrase: str, problem: str) -> None:
         ("wêreld", Style.SPACED, ["wereld"], []),
         ("please", Style.SPACED, ["pleeeease"], ["plase"]),
         # Korean: a stem at the start of an eojeol takes any ending, spacing is free
-        ("죽고 싶", Style.EOJEOL, ["죽고 싶어요", "죽고싶습니다", "정말 죽고 싶다"], ["안죽고 싶어"]),
+        ("죽고 싶", Style.EOJEOL, ["죽고 싶어요", "죽고싶습니다", "정말 죽고 싶다"], ["안죽고"]),
         # Chinese: anywhere, stray spaces allowed
         ("不想活", Style.UNSPACED, ["我真的不想活了", "不想 活了"], ["不想"]),
     ],
@@ -226,7 +226,11 @@ def _write_overlay(tmp_path: Path, body: str) -> Path:
 @pytest.mark.parametrize(
     ("body", "field", "problem"),
     [
-        ('[signals.abuse]\nphrases = [\n  "you (dimwit",\n]\n', "signals.abuse.phrases", "not closed"),
+        (
+            '[signals.abuse]\nphrases = [\n  "you (dimwit",\n]\n',
+            "signals.abuse.phrases",
+            "not closed",
+        ),
         ('[signals.abuse]\nphrases = ["[just]"]\n', "signals.abuse.phrases", "no word"),
         (
             '[signals.abuse]\nphrases = ["dimwit"]\nnot = ["Dimwit"]\n',
