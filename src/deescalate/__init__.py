@@ -50,9 +50,10 @@ from .models import (
     Register,
     SituationInfo,
     Stage,
+    StageRuleInfo,
     Tip,
 )
-from .picker import Phrasebook, pick, playbook, text, tips
+from .picker import Phrasebook, cache_clear, pick, playbook, text, tips
 from .render import Money
 
 __all__ = [
@@ -86,6 +87,7 @@ __all__ = [
     "Register",
     "SituationInfo",
     "Stage",
+    "StageRuleInfo",
     "StateError",
     "TemplateError",
     "Tip",
@@ -95,6 +97,7 @@ __all__ = [
     "UnknownStageError",
     "ValueTooLongError",
     "__version__",
+    "cache_clear",
     "pick",
     "playbook",
     "text",
