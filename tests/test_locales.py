@@ -40,9 +40,14 @@ def test_every_locale_is_shipped() -> None:
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_check_is_clean_and_complete(locale: str) -> None:
-    """deescalate check reports 100% coverage and no problem for the locale."""
+    """deescalate check reports 100% coverage and no problem for the locale.
+
+    Repeated wording is a warning for the translator to weigh (an apology says
+    "sorry"), so it is the one finding allowed here; it never fails the check.
+    """
     report = check(BOOK, (locale,))
-    assert [str(p) for p in report.problems] == []
+    assert report.ok
+    assert [str(p) for p in report.problems if p.code != "repetition"] == []
     assert report.coverage[0].percent == 100.0
 
 
