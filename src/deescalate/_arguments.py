@@ -104,12 +104,13 @@ def check_values_mapping(value: object) -> None:
             raise InvalidValueError(str(name), "named by a str (a placeholder name)", name)
 
 
-def check_seed(value: object) -> None:
-    """A seed is ``None`` or an ``int`` (not a ``bool``) from ``MIN_SEED`` to ``MAX_SEED``."""
+def check_seed(value: object) -> int | None:
+    """``value`` if it is ``None`` or an ``int`` (not a ``bool``) in ``MIN_SEED..MAX_SEED``."""
     if value is None:
-        return
+        return None
     if value.__class__ is not int or not MIN_SEED <= value <= MAX_SEED:
         raise InvalidOptionError("seed", value, [f"an int from {MIN_SEED} to {MAX_SEED}", "None"])
+    return value
 
 
 def check_variant(value: object) -> None:
@@ -148,7 +149,7 @@ def _check_event(value: object) -> None:
         raise InvalidOptionError("event", value, [e.value for e in Event])
 
 
-_RULES: Mapping[str, Callable[[object], None]] = {
+_RULES: Mapping[str, Callable[[object], object]] = {
     "stage": _check_stage,
     "situation": _check_id("situation"),
     "entry": _check_id("entry"),
