@@ -16,6 +16,8 @@ MODULES = [
     "deescalate.catalogue",
     "deescalate.checks",
     "deescalate.errors",
+    "deescalate._patterns",
+    "deescalate.listening",
     "deescalate.models",
     "deescalate.phrasing",
     "deescalate.picker",
@@ -62,7 +64,7 @@ def test_readme_tour_runs() -> None:
     exec(compile(tour, "README.md", "exec"), {})
 
 
-@pytest.mark.parametrize("name", ["guide.md"])
+@pytest.mark.parametrize("name", ["guide.md", "listening.md"])
 def test_page_doctests(name: str) -> None:
     """The >>> examples on a documentation page give the output shown."""
     result = doctest.testfile(str(DOCS / name), module_relative=False, optionflags=doctest.ELLIPSIS)
