@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 import deescalate as de
-from deescalate.checks import check
+from deescalate.checks import Severity, check
 
 BOOK = de.Phrasebook.default()
 LOCALES = BOOK.locales
@@ -40,9 +40,19 @@ def test_every_locale_is_shipped() -> None:
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_check_is_clean_and_complete(locale: str) -> None:
-    """deescalate check reports 100% coverage and no problem for the locale."""
+    """deescalate check reports 100% coverage and no problem for the locale.
+
+    The one thing allowed is a `stale` warning: a translation made from an
+    earlier English text, which keeps working until its translator has reviewed
+    it (gettext's "fuzzy"). check still lists it; the English never has one.
+    """
     report = check(BOOK, (locale,))
-    assert [str(p) for p in report.problems] == []
+    problems = [
+        p for p in report.problems if not (p.code == "stale" and p.severity is Severity.WARNING)
+    ]
+    assert [str(p) for p in problems] == []
+    if locale == "en":
+        assert not report.problems
     assert report.coverage[0].percent == 100.0
 
 
