@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,3 +29,24 @@ def catalogue_dir(tmp_path: Path) -> Path:
     for name in ("entries.toml", "en.toml"):
         shutil.copy(SHIPPED / name, target / name)
     return target
+
+
+OverlayMaker = Callable[..., Path]
+
+
+@pytest.fixture
+def make_overlay(tmp_path: Path) -> OverlayMaker:
+    """Write an overlay directory: ``make_overlay(en="...", entries="...", name="acme")``.
+
+    Keyword names are file stems; texts are dedented. Calling it again with the
+    same name adds files to the same directory.
+    """
+
+    def make(name: str = "overlay", **files: str) -> Path:
+        directory = tmp_path / name
+        directory.mkdir(exist_ok=True)
+        for stem, text in files.items():
+            (directory / f"{stem}.toml").write_text(textwrap.dedent(text), encoding="utf-8")
+        return directory
+
+    return make

@@ -17,6 +17,7 @@ MODULES = [
     "deescalate.checks",
     "deescalate.errors",
     "deescalate.models",
+    "deescalate.phrasing",
     "deescalate.picker",
 ]
 

@@ -61,7 +61,21 @@ def _line_of(path: Path, needle: str) -> int:
 
 
 def _digest(directory: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(directory.iterdir())}
+    # Every file below the directory: an installed wheel has compiled files in a subdirectory.
+    return {
+        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_digest_covers_files_in_subdirectories(tmp_path: Path) -> None:
+    """The shipped-files digest reads nested files (locales/_compiled) instead of failing."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a").write_bytes(b"1")
+    before = _digest(tmp_path)
+    (tmp_path / "sub" / "a").write_bytes(b"2")
+    assert set(before) == {"sub/a"} and _digest(tmp_path) != before
 
 
 # --- loading and merging ---------------------------------------------------------------

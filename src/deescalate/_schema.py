@@ -81,10 +81,19 @@ class _LocaleMeta(_Strict):
     default_register: Register
 
 
+class _RepetitionSpec(_Strict):
+    length: int = Field(ge=1, le=12, description="Units in a row that count as the same wording.")
+    max_entries: int = Field(ge=1, le=100, description="Entries of a group that may share it.")
+    opener_length: int = Field(
+        ge=1, le=12, description="Units at the start of a text that count as the same opener."
+    )
+
+
 class _Checks(_Strict):
     script: str
     quotes: tuple[str, ...] = ()
     never_say: tuple[str, ...] = ()
+    repetition: _RepetitionSpec | None = None
 
 
 class _GlossarySpec(_Strict):

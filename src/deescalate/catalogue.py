@@ -21,17 +21,24 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol
 
+from ._files import FileProblem, FileTooLarge, read_regular
 from .errors import (
     CatalogueError,
     CatalogueSyntaxError,
+    CatalogueTooDeepError,
+    CatalogueTooLargeError,
     DuplicateEntryError,
     InvalidLocaleError,
     InvalidValueError,
     TemplateError,
+    TextTooLongError,
+    TooManyVariantsError,
     ValueTooLongError,
 )
 from .i18n import PLURAL_ORDER, get_locale, parse_tag
+from .limits import MAX_CATALOGUE_FILE_BYTES, MAX_TEXT_LENGTH, MAX_TOML_DEPTH, MAX_VARIANTS
 from .models import Channel, Flag, Kind, PlaceholderType, Register, Stage
+from .phrasing import RepetitionRule
 from .render import (
     Formatter,
     Placeholder,
@@ -60,7 +67,10 @@ __all__ = [
     "load_neutral",
     "load_overlay_locale",
     "parse_toml",
+    "read_catalogue_bytes",
     "read_toml",
+    "require_cldr",
+    "require_source_texts",
     "shipped_catalogue",
 ]
 
@@ -147,7 +157,11 @@ def discover_locales(directory: CatalogueDir) -> dict[str, CatalogueDir]:
     found: dict[str, CatalogueDir] = {}
     for item in directory.iterdir():
         name = item.name
-        if not name.endswith(".toml") or name == NEUTRAL_FILE or not item.is_file():
+        if not name.endswith(".toml") or name == NEUTRAL_FILE:
+            continue
+        if isinstance(item, Path):
+            _check_regular(item)
+        elif not item.is_file():
             continue
         stem = name[: -len(".toml")]
         try:
@@ -169,13 +183,57 @@ def discover_locales(directory: CatalogueDir) -> dict[str, CatalogueDir]:
 # --- TOML and error locations ------------------------------------------------------
 
 
+def _check_regular(item: Path) -> None:
+    """Refuse a catalogue file in a directory that is a link or not a regular file.
+
+    A symbolic link would let a catalogue directory read (and show key names
+    from) a file elsewhere; a FIFO or a device would block or never end.
+    """
+    if item.is_symlink():
+        raise CatalogueError(
+            "a symbolic link: catalogue files must be regular files in the directory itself",
+            path=item,
+        )
+    if not item.is_file():
+        raise CatalogueError(
+            "not a regular file (a catalogue file is a plain TOML file)", path=item
+        )
+
+
+def read_catalogue_bytes(item: CatalogueDir, shown: str | None = None) -> bytes:
+    """The bytes of one catalogue file, refused if it is over the size limit.
+
+    A file on disk must be a regular file, not a symbolic link
+    (:class:`CatalogueError`), of at most ``limits.MAX_CATALOGUE_FILE_BYTES``
+    (:class:`CatalogueTooLargeError`); it is never read further than that.
+    """
+    shown = shown or display_path(item)
+    if isinstance(item, Path):
+        try:
+            return read_regular(item, MAX_CATALOGUE_FILE_BYTES, follow_symlinks=False)
+        except FileTooLarge as err:
+            raise CatalogueTooLargeError(
+                err.size, err.maximum, what="the file", path=shown
+            ) from None
+        except FileProblem as err:
+            raise CatalogueError(f"the file cannot be read: {err.problem}", path=shown) from None
+    raw = item.read_bytes()
+    if len(raw) > MAX_CATALOGUE_FILE_BYTES:
+        raise CatalogueTooLargeError(
+            len(raw), MAX_CATALOGUE_FILE_BYTES, what="the file", path=shown
+        )
+    return raw
+
+
 def read_toml(item: CatalogueDir, path: str | None = None) -> tuple[dict[str, Any], str]:
     """Parse one TOML file; return its data and its text (for locating errors).
 
     Raises :class:`CatalogueSyntaxError` (or :class:`DuplicateEntryError` for a
-    key defined twice) with the file and line.
+    key defined twice) with the file and line, and the errors of
+    :func:`read_catalogue_bytes` and :func:`parse_toml`.
     """
-    return parse_toml(item.read_bytes(), path or display_path(item))
+    shown = path or display_path(item)
+    return parse_toml(read_catalogue_bytes(item, shown), shown)
 
 
 def decode_toml(raw: bytes, shown: str) -> str:
@@ -194,9 +252,18 @@ def parse_toml(raw: bytes, shown: str) -> tuple[dict[str, Any], str]:
     """Parse the bytes of a TOML file shown as ``shown``; see :func:`read_toml`."""
     import tomllib  # not needed when the catalogues come compiled
 
+    if len(raw) > MAX_CATALOGUE_FILE_BYTES:
+        raise CatalogueTooLargeError(
+            len(raw), MAX_CATALOGUE_FILE_BYTES, what="the file", path=shown
+        )
     text = decode_toml(raw, shown)
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively.
+        raise CatalogueTooDeepError(
+            0, MAX_TOML_DEPTH, what="the nesting of arrays and tables", path=shown
+        ) from None
     except tomllib.TOMLDecodeError as err:
         message = str(err)
         match = _TOML_POSITION.search(message)
@@ -206,7 +273,52 @@ def parse_toml(raw: bytes, shown: str) -> tuple[dict[str, Any], str]:
             message = message[: match.start()].rstrip()
         kind = DuplicateEntryError if _TOML_TWICE.match(message) else CatalogueSyntaxError
         raise kind(f"invalid TOML: {message}", path=shown, line=line) from None
+    _check_shape(data, text, shown)
     return data, text
+
+
+def _check_shape(data: dict[str, Any], text: str, shown: str) -> None:
+    """Refuse nesting deeper than ``MAX_TOML_DEPTH`` and texts longer than ``MAX_TEXT_LENGTH``.
+
+    Iterative, so a hostile file cannot exhaust the stack here or in the
+    validation after it.
+    """
+    stack: list[tuple[object, tuple[str, ...]]] = [(data, ())]
+    while stack:
+        item, where = stack.pop()
+        if len(where) >= MAX_TOML_DEPTH and isinstance(item, dict | list):
+            raise CatalogueTooDeepError(
+                len(where) + 1,
+                MAX_TOML_DEPTH,
+                what="the nesting of arrays and tables",
+                path=shown,
+                field=_dotted(where),
+            )
+        if isinstance(item, dict):
+            stack.extend((value, (*where, str(key))) for key, value in item.items())
+        elif isinstance(item, list):
+            stack.extend((value, (*where, f"[{i}]")) for i, value in enumerate(item))
+        elif isinstance(item, str) and len(item) > MAX_TEXT_LENGTH:
+            entry_id = where[1] if len(where) > 1 and where[0] == "entries" else None
+            field_name = _dotted(where[2:] if entry_id is not None else where)
+            line = (
+                find_line(text, "entries", entry_id, where[2] if len(where) > 2 else None)
+                if entry_id is not None
+                else None
+            )
+            raise TextTooLongError(
+                len(item),
+                MAX_TEXT_LENGTH,
+                what="the text",
+                path=shown,
+                entry_id=entry_id,
+                field=field_name,
+                line=find_text_line(text, line, item) or line,
+            )
+
+
+def _dotted(where: Sequence[str]) -> str | None:
+    return "".join(p if p.startswith("[") else f".{p}" for p in where).lstrip(".") or None
 
 
 def find_line(
@@ -358,6 +470,8 @@ class LocaleData:
         repr=False, default_factory=lambda: MappingProxyType({})
     )
     """Entry id → (path, text) of the overlay file its texts come from; others are in ``path``."""
+    repetition: RepetitionRule | None = None
+    """``[checks] repetition``: how much wording entries may share, or None for the default."""
 
     def origin(self, entry_id: str) -> tuple[str, str]:
         """The path and text of the file that gives an entry's texts in this locale."""
@@ -618,6 +732,16 @@ def _compile_variants(
 
     if not raw:
         raise fail("the variant list is empty", key)
+    if len(raw) > MAX_VARIANTS:
+        raise TooManyVariantsError(
+            len(raw),
+            MAX_VARIANTS,
+            what="the variant list",
+            path=path,
+            entry_id=entry.id,
+            field=key,
+            line=find_line(text, "entries", entry.id, key),
+        )
     variants: list[Variant] = []
     for index, item in enumerate(raw):
         field_name = f"{key}[{index}]"
@@ -778,7 +902,46 @@ def load_locale(data: Mapping[str, Any], text: str, path: str, neutral: Neutral)
         texts=_frozen({k: _frozen(v) for k, v in texts.items()}),
         fingerprints=_frozen(fingerprints),
         text=text,
+        repetition=None
+        if spec.checks.repetition is None
+        else RepetitionRule(**spec.checks.repetition.model_dump()),
     )
+
+
+# --- whole-catalogue checks at load ------------------------------------------------
+
+
+def require_cldr(locale_id: str, path: str) -> None:
+    """Refuse a locale file for a language Babel has no CLDR data for.
+
+    Such a locale could be loaded but never picked from, checked or listed (its
+    plural rules, display name and formats all come from CLDR).
+    """
+    from babel import localedata
+
+    if not localedata.exists(locale_id):
+        raise CatalogueError(
+            f"Babel has no CLDR data for locale {locale_id!r}, so it cannot be a catalogue locale",
+            path=path,
+        )
+
+
+def require_source_texts(
+    neutral: Neutral, source: LocaleData, defined_in: Mapping[str, str]
+) -> None:
+    """Refuse entries that the source locale gives no text for.
+
+    Every pick falls back on the source locale's text, so an entry without one
+    would break every pick of its stage. The error names the file that
+    defined the entry (``defined_in``), or the source locale file.
+    """
+    for entry_id in sorted(neutral.entries.keys() - source.texts.keys()):
+        raise CatalogueError(
+            f"the entry has no {SOURCE_LOCALE} text: every entry needs one in "
+            f"{SOURCE_LOCALE}.toml (the source locale every other falls back on)",
+            path=defined_in.get(entry_id, source.path),
+            entry_id=entry_id,
+        )
 
 
 # --- overlays ----------------------------------------------------------------------
@@ -899,6 +1062,7 @@ def load_overlay_locale(
         texts=_frozen(texts),
         fingerprints=_frozen(fingerprints),
         origins=_frozen(origins),
+        repetition=layer.repetition if "repetition" in checks else base.repetition,
     )
 
 

@@ -30,7 +30,8 @@ from .catalogue import (
 )
 from .errors import CatalogueError
 from .i18n import plural_categories
-from .models import Flag, Kind, Register
+from .models import Flag, Kind, Register, Stage
+from .phrasing import Matcher, default_rule, repeated
 from .picker import Phrasebook
 
 __all__ = ["Coverage", "Problem", "Report", "Severity", "check"]
@@ -99,7 +100,6 @@ _HALF_WIDTH_PUNCT = re.compile(r"(?<=[\u3400-\u9fff])[,.?!:;]")
 _FULL_WIDTH_PUNCT = re.compile(r"[。，？！：；、]")
 _LATIN = re.compile(r"[A-Za-z]")
 _PLACEHOLDER = re.compile(r"\{[a-z][a-z0-9_]*\}")
-_WORD_SCRIPTS = frozenset({"Latn", "Cyrl", "Grek"})
 _CJK_SCRIPTS = frozenset({"Hans", "Hant", "Jpan"})
 
 
@@ -111,20 +111,16 @@ def _texts(variant: Variant) -> Iterator[str]:
         yield from source.values()
 
 
-def _contains(text: str, phrase: str, script: str) -> bool:
-    """Case-insensitive match; whole words where the script separates words."""
-    low, needle = text.casefold(), phrase.casefold()
-    if script in _WORD_SCRIPTS:
-        return re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", low) is not None
-    return needle in low
-
-
 class _Checker:
     def __init__(self, book: Phrasebook, data: LocaleData, source: LocaleData) -> None:
         self.book = book
         self.data = data
         self.source = source
         self.problems: list[Problem] = []
+        self.never_say = Matcher(data.never_say, data.script)
+        self.avoid = {
+            term: Matcher(rule.avoid, data.script) for term, rule in data.glossary.items()
+        }
 
     def add(
         self,
@@ -180,7 +176,42 @@ class _Checker:
                 continue
             self.entry(entry, texts, source_texts)
             self.stale(eid)
+        self.repetition()
         return self.problems
+
+    def repetition(self) -> None:
+        """Warn about wording that too many phrases of one stage and register share."""
+        data = self.data
+        rule = data.repetition or default_rule(data.script)
+        groups: dict[tuple[Stage, Register], dict[str, list[str]]] = {}
+        for eid, by_register in data.texts.items():
+            entry = self.book.neutral.entries.get(eid)
+            if entry is None or entry.kind is not Kind.PHRASE:
+                continue
+            for key, variants in by_register.items():
+                # A line with no form of address is heard in every register.
+                for register in data.registers if key is None else (key,):
+                    lines = groups.setdefault((entry.stage, register), {}).setdefault(eid, [])
+                    lines.extend(text for v in variants for text in _texts(v))
+        for (stage, register), group in sorted(groups.items()):
+            for found in repeated(group, data.script, rule):
+                what = "start with" if found.opener else "share"
+                where = f"{stage.value} phrases" + (
+                    f" ({register.value})" if len(data.registers) > 1 else ""
+                )
+                self.problems.append(
+                    Problem(
+                        code="repetition",
+                        severity=Severity.WARNING,
+                        locale=data.id,
+                        message=(
+                            f"{len(found.entries)} {where} {what} {found.words!r} "
+                            f"(at most {rule.max_entries} may): {', '.join(found.entries)}; "
+                            "vary the wording so a customer doesn't hear it twice"
+                        ),
+                        path=data.path,
+                    )
+                )
 
     def stale(self, entry_id: str) -> None:
         """Warn when the English changed since the entry was translated (its ``source``)."""
@@ -283,21 +314,19 @@ class _Checker:
         if data.id != SOURCE_LOCALE and text.strip() in source_texts and _LATIN.search(bare):
             self.add("untranslated", f"identical to the English text {text!r}", eid, field=field)
         if entry.kind is Kind.PHRASE:
-            for phrase in data.never_say:
-                if _contains(text, phrase, data.script):
-                    self.add(
-                        "never-say", f"contains {phrase!r}, on the never-say list", eid, field=field
-                    )
+            for phrase in self.never_say.find(text):
+                self.add(
+                    "never-say", f"contains {phrase!r}, on the never-say list", eid, field=field
+                )
         for term, rule in data.glossary.items():
-            for avoid in rule.avoid:
-                if _contains(text, avoid, data.script):
-                    self.add(
-                        "glossary",
-                        f"uses {avoid!r} for {term!r}; the glossary says {rule.use!r}",
-                        eid,
-                        field=field,
-                        error=False,
-                    )
+            for avoid in self.avoid[term].find(text):
+                self.add(
+                    "glossary",
+                    f"uses {avoid!r} for {term!r}; the glossary says {rule.use!r}",
+                    eid,
+                    field=field,
+                    error=False,
+                )
         allowed = {c for pair in data.quotes for c in pair}
         odd = sorted({c for c in text if c in _QUOTES} - allowed)
         if odd:

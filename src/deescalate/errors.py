@@ -14,17 +14,25 @@ from pathlib import PurePath
 __all__ = [
     "CatalogueError",
     "CatalogueSyntaxError",
+    "CatalogueTooDeepError",
+    "CatalogueTooLargeError",
     "DeescalateError",
     "DuplicateEntryError",
     "InvalidLocaleError",
     "InvalidOptionError",
     "InvalidValueError",
+    "LimitError",
     "MissingValueError",
     "NoContentError",
+    "NoteTooLongError",
     "PoFileError",
+    "PoFileTooLargeError",
     "StateError",
+    "StateTooLargeError",
     "TemplateError",
+    "TextTooLongError",
     "TooManyItemsError",
+    "TooManyVariantsError",
     "UnexpectedValueError",
     "UnknownEntryError",
     "UnknownSituationError",
@@ -45,6 +53,25 @@ def _where(path: str | PurePath | None, line: int | None) -> str:
 
 class DeescalateError(Exception):
     """Base class of every error raised by deescalate."""
+
+
+class LimitError(DeescalateError):
+    """Something over one of the size limits in :mod:`deescalate.limits`.
+
+    Every such error is also of the class that says where the input came from
+    (a :class:`CatalogueError`, a :class:`PoFileError`, a :class:`StateError`,
+    ...). ``limit_name`` names the constant in :mod:`deescalate.limits`,
+    ``size`` is what was found and ``maximum`` the limit, in the limit's unit.
+    """
+
+    limit_name: str
+    size: int
+    maximum: int
+
+    def _set_limit(self, limit_name: str, size: int, maximum: int) -> None:
+        self.limit_name = limit_name
+        self.size = size
+        self.maximum = maximum
 
 
 # --- bad arguments from a caller -------------------------------------------------
@@ -215,11 +242,86 @@ class TemplateError(CatalogueError):
     """A template with a placeholder that is not a plain declared ``{name}``."""
 
 
+class _CatalogueLimit(CatalogueError, LimitError):
+    _limit_name = ""
+    _unit = ""
+
+    def __init__(
+        self,
+        size: int,
+        maximum: int,
+        *,
+        what: str,
+        path: str | PurePath | None = None,
+        entry_id: str | None = None,
+        field: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self._set_limit(self._limit_name, size, maximum)
+        # A size at or below the maximum means "more than the limit, not counted".
+        found = f"{size:,}" if size > maximum else f"more than {maximum:,}"
+        super().__init__(
+            f"{what} is {found} {self._unit}; the limit is {maximum:,} "
+            f"(deescalate.limits.{self._limit_name})",
+            path=path,
+            entry_id=entry_id,
+            field=field,
+            line=line,
+        )
+
+
+class CatalogueTooLargeError(_CatalogueLimit):
+    """A catalogue file over ``limits.MAX_CATALOGUE_FILE_BYTES``."""
+
+    _limit_name = "MAX_CATALOGUE_FILE_BYTES"
+    _unit = "bytes"
+
+
+class CatalogueTooDeepError(_CatalogueLimit):
+    """A catalogue file whose tables and arrays nest deeper than ``limits.MAX_TOML_DEPTH``."""
+
+    _limit_name = "MAX_TOML_DEPTH"
+    _unit = "levels deep"
+
+
+class TooManyVariantsError(_CatalogueLimit):
+    """An entry with more variants under one key than ``limits.MAX_VARIANTS``."""
+
+    _limit_name = "MAX_VARIANTS"
+    _unit = "variants"
+
+
+class TextTooLongError(_CatalogueLimit):
+    """A catalogue text longer than ``limits.MAX_TEXT_LENGTH``."""
+
+    _limit_name = "MAX_TEXT_LENGTH"
+    _unit = "characters long"
+
+
 # --- other inputs ----------------------------------------------------------------
 
 
 class StateError(DeescalateError, ValueError):
     """Saved conversation state that cannot be resumed with these catalogues."""
+
+
+class StateTooLargeError(StateError, LimitError):
+    """A conversation state over ``limits.MAX_STATE_BYTES`` (saved, or about to grow past it)."""
+
+    def __init__(self, what: str, size: int, maximum: int) -> None:
+        self._set_limit("MAX_STATE_BYTES", size, maximum)
+        super().__init__(
+            f"{what} is {size:,} bytes as JSON; the limit is {maximum:,} "
+            "(deescalate.limits.MAX_STATE_BYTES)"
+        )
+
+
+class NoteTooLongError(ValueTooLongError, LimitError):
+    """The words of a note longer than ``limits.MAX_NOTE_LENGTH``."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        self._set_limit("MAX_NOTE_LENGTH", length, limit)
+        super().__init__("the words of the note", length, limit)
 
 
 class PoFileError(DeescalateError):
@@ -243,3 +345,15 @@ class PoFileError(DeescalateError):
         self.problems = tuple(problems) or ((line, problem),)
         where = _where(path, line)
         super().__init__(f"{where}: {problem}" if where else problem)
+
+
+class PoFileTooLargeError(PoFileError, LimitError):
+    """A PO file over ``limits.MAX_PO_FILE_BYTES``."""
+
+    def __init__(self, size: int, maximum: int, *, path: str | PurePath | None) -> None:
+        self._set_limit("MAX_PO_FILE_BYTES", size, maximum)
+        super().__init__(
+            f"the file is over {maximum:,} bytes (deescalate.limits.MAX_PO_FILE_BYTES)",
+            path=path,
+            line=None,
+        )

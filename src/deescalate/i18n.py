@@ -24,6 +24,7 @@ from babel import Locale, UnknownLocaleError
 from babel.core import get_global, get_locale_identifier, parse_locale
 
 from .errors import InvalidLocaleError, InvalidValueError
+from .limits import MAX_HEADER_LENGTH, MAX_TAG_LENGTH
 from .models import Fallback, FallbackKind, trusted
 
 _build_fallback = trusted(Fallback)  # from validated parts: see models.trusted
@@ -42,12 +43,6 @@ __all__ = [
     "plural_categories",
     "plural_category",
 ]
-
-MAX_TAG_LENGTH = 64
-"""Longest locale tag accepted, in characters (BCP 47 itself sets no limit)."""
-
-MAX_HEADER_LENGTH = 4096
-"""Longest Accept-Language header accepted, in characters."""
 
 PLURAL_ORDER: tuple[str, ...] = ("zero", "one", "two", "few", "many", "other")
 """CLDR plural categories in CLDR's own order."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import stat
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,7 +36,10 @@ from .catalogue import (
     load_neutral,
     load_overlay_locale,
     parse_toml,
+    read_catalogue_bytes,
     read_toml,
+    require_cldr,
+    require_source_texts,
     shipped_catalogue,
 )
 from .errors import (
@@ -301,10 +305,20 @@ class Phrasebook:
 
     @classmethod
     def from_directory(cls, directory: CatalogueDir) -> Phrasebook:
-        """Load one catalogue directory (``entries.toml`` plus locale files)."""
+        """Load one catalogue directory (``entries.toml`` plus locale files).
+
+        ``directory`` is a path (``str`` or ``os.PathLike``) or a
+        ``importlib.resources`` traversable.
+        """
+        if isinstance(directory, str | os.PathLike):
+            directory = _directory(directory)
+        elif not all(hasattr(directory, name) for name in ("joinpath", "iterdir", "read_bytes")):
+            raise InvalidOptionError(
+                "directory", directory, ["a path (str or os.PathLike)", "a Traversable"]
+            )
         neutral_file = directory.joinpath(NEUTRAL_FILE)
         shown = display_path(neutral_file)
-        if not neutral_file.is_file():
+        if not _exists(neutral_file):
             raise CatalogueError(f"no {NEUTRAL_FILE} in this catalogue directory", path=shown)
         data, text = read_toml(neutral_file, shown)
         return cls(load_neutral(data, text, shown), discover_locales(directory))
@@ -359,24 +373,35 @@ class Phrasebook:
         else:
             raise CatalogueError("include_default=False needs at least one catalogue directory")
         neutral = below.neutral
+        # Where each entry without shipped texts was defined, to name it if it has no English.
+        defined_in: dict[str, str] = {}
+        if not include_default:
+            first = str(directories[0] / NEUTRAL_FILE)
+            defined_in = dict.fromkeys(neutral.entries, first)
+            for locale_id in below.locales:
+                require_cldr(locale_id, display_path(below._files[locale_id]))
         layers: dict[str, list[tuple[CatalogueDir, str]]] = {}
         for directory in overlays:
             neutral_file = directory / NEUTRAL_FILE
             locales = discover_locales(directory)
-            if not neutral_file.is_file() and not locales:
+            if not _exists(neutral_file) and not locales:
                 raise CatalogueError(
                     f"no {NEUTRAL_FILE} and no locale files: not a catalogue overlay",
                     path=directory,
                 )
-            if neutral_file.is_file():
+            if _exists(neutral_file):
                 raw, text = read_toml(neutral_file, str(neutral_file))
+                before = neutral.entries.keys()
                 neutral = load_neutral(raw, text, str(neutral_file), base=neutral)
+                defined_in.update(dict.fromkeys(neutral.entries.keys() - before, str(neutral_file)))
             for locale_id, item in locales.items():
                 layers.setdefault(locale_id, []).append((item, str(item)))
         merged: dict[str, LocaleData] = {}
         for locale_id, files in layers.items():
             # Shipped locale data holds no overlay ids, so it is valid under any overlay.
             data = below.locale_data(locale_id) if locale_id in below.locales else None
+            if data is None:
+                require_cldr(locale_id, files[0][1])
             for item, shown in files:
                 raw, text = read_toml(item, shown)
                 data = load_overlay_locale(raw, text, shown, neutral, data)
@@ -384,6 +409,8 @@ class Phrasebook:
                 merged[locale_id] = data
         if not include_default:
             merged = {**{d.id: d for d in below.load_all()}, **merged}
+        source = merged.get(SOURCE_LOCALE) or below.locale_data(SOURCE_LOCALE)
+        require_source_texts(neutral, source, defined_in)
         return cls(neutral, below._files, preloaded=merged)
 
     # --- what is there --------------------------------------------------------------
@@ -431,7 +458,7 @@ class Phrasebook:
             if data is None:
                 item = self._files[locale_id]
                 shown = display_path(item)
-                source = item.read_bytes()
+                source = read_catalogue_bytes(item, shown)
                 if self._compiled is not None:
                     from ._compiled import read_locale
 
@@ -1117,12 +1144,31 @@ def _default_book() -> Phrasebook:
     return Phrasebook._shipped()
 
 
+def _exists(item: CatalogueDir) -> bool:
+    """Whether a catalogue file is there at all (a link or a FIFO is there, and refused later)."""
+    if isinstance(item, Path):
+        return os.path.lexists(item)
+    return item.is_file()
+
+
 def _directory(path: str | os.PathLike[str]) -> Path:
     """An overlay or catalogue directory given by a caller, which must exist."""
-    directory = Path(path)
-    if not directory.is_dir():
-        problem = "no such directory" if not directory.exists() else "not a directory"
-        raise CatalogueError(f"{problem} (a catalogue overlay is a directory)", path=directory)
+    if not isinstance(path, str | os.PathLike):
+        raise InvalidOptionError("catalogue directory", path, ["a path (str or os.PathLike)"])
+    try:
+        directory = Path(path)
+        info = directory.stat()
+    except (OSError, ValueError, TypeError) as err:
+        problem = (
+            "no such directory"
+            if isinstance(err, FileNotFoundError)
+            else f"cannot be used: {getattr(err, 'strerror', None) or err}"
+        )
+        raise CatalogueError(
+            f"{problem} (a catalogue overlay is a directory)", path=str(path)
+        ) from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise CatalogueError("not a directory (a catalogue overlay is a directory)", path=directory)
     return directory
 
 

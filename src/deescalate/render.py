@@ -36,6 +36,7 @@ from .errors import (
     ValueTooLongError,
 )
 from .i18n import plural_category
+from .limits import MAX_LIST_ITEMS, MAX_NUMBER, MAX_RENDERED_LENGTH, MAX_VALUE_LENGTH
 from .models import PlaceholderType
 
 __all__ = [
@@ -52,21 +53,6 @@ __all__ = [
     "formatter",
 ]
 
-MAX_VALUE_LENGTH = 1000
-"""Longest text value, list item or numeric string accepted, in characters."""
-
-MAX_LIST_ITEMS = 20
-"""Most items a list value may have."""
-
-MAX_RENDERED_LENGTH = 4000
-"""Longest rendered text, in characters, checked by :meth:`Template.render`."""
-
-MAX_NUMBER = 10**18
-"""Numbers and amounts must be smaller than this in absolute value.
-
-Babel writes every digit of a number, so an unbounded value (``1e999999``)
-would cost time and memory before any length check could see it.
-"""
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 # "{{" and "}}" first, so that doubled braces are never read as a placeholder.
