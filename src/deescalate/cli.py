@@ -705,6 +705,12 @@ def _add_po_commands(commands: Any) -> None:
     p.set_defaults(handler=_cmd_po_stamp)
 
 
+def _cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    from .server.run import serve
+
+    return serve(args)
+
+
 # --- the parser -----------------------------------------------------------------------
 
 
@@ -787,6 +793,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=_cmd_simulate if name == "simulate" else _cmd_coach)
 
     _add_po_commands(commands)
+
+    from .server.settings import add_arguments
+
+    p = commands.add_parser("serve", help="run the HTTP service (needs the 'server' extra)")
+    add_arguments(p)
+    p.set_defaults(handler=_cmd_serve)
     return parser
 
 

@@ -1,0 +1,185 @@
+"""Conversations held server-side: create, resume, change, store, with optimistic concurrency.
+
+A request never carries state: it names a conversation, the service reads the
+stored state, resumes it with :meth:`Phrasebook.resume` (which checks it
+against its own log), applies one change and writes it back only if nobody
+wrote in between (compare-and-set on the version). When somebody did, the
+change is made again on the newer state, so two simultaneous ``say`` calls
+never say the same line and never lose a turn; a caller that sent
+``If-Match`` with an older version gets ``412`` instead.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import deescalate as de
+
+from .problems import ProblemError
+from .schemas import ConversationView
+from .stores import Record, Store
+
+__all__ = ["Conversations", "Loaded", "new_id", "over", "stale", "view"]
+
+T = TypeVar("T")
+
+# 32 random bytes: 256 bits, far past the 128 that make ids unguessable.
+_ID_BYTES = 32
+MAX_ID = 64
+# Attempts at a compare-and-set before the service gives up (503).
+_ATTEMPTS = 200
+# In-process locks, so workers' threads queue instead of racing; the
+# compare-and-set still guards against other processes and machines.
+_STRIPES = 64
+
+
+def new_id() -> str:
+    """A fresh conversation id: 43 URL-safe characters."""
+    return secrets.token_urlsafe(_ID_BYTES)
+
+
+def not_found(key: str) -> ProblemError:
+    """The problem for a conversation that does not exist (or is not the caller's)."""
+    return ProblemError(
+        404,
+        "conversation-not-found",
+        "No such conversation",
+        "no conversation with this id (it may have expired)",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A conversation as read from the store."""
+
+    key: str
+    version: int
+    conversation: de.Conversation
+    meta: dict[str, Any]
+
+
+class Conversations:
+    """The conversation logic, over any :class:`Store`."""
+
+    def __init__(self, book: de.Phrasebook, store: Store, *, ttl: float) -> None:
+        self.book = book
+        self.store = store
+        self.ttl = ttl
+        self._locks = tuple(threading.Lock() for _ in range(_STRIPES))
+
+    def _lock(self, key: str) -> threading.Lock:
+        return self._locks[zlib.crc32(key.encode()) % _STRIPES]
+
+    @staticmethod
+    def _encode(conversation: de.Conversation, meta: dict[str, Any]) -> str:
+        state = conversation.state.model_dump(mode="json", by_alias=True)
+        return json.dumps({"state": state, "meta": meta}, ensure_ascii=False)
+
+    def _decode(self, key: str, record: Record) -> Loaded:
+        envelope = json.loads(record.data)
+        conversation = self.book.resume(envelope["state"])
+        return Loaded(key, record.version, conversation, dict(envelope.get("meta") or {}))
+
+    # --- the operations ----------------------------------------------------------------
+
+    def create(self, owner: str, options: dict[str, Any], *, key: str | None = None) -> Loaded:
+        """Start a conversation owned by ``owner``; ``key`` for a chosen id (Rasa's)."""
+        conversation = self.book.conversation(**options)
+        meta: dict[str, Any] = {"created": time.time()}
+        chosen = key or new_id()
+        if not self.store.create(chosen, owner, self._encode(conversation, meta), self.ttl):
+            raise ProblemError(409, "conversation-exists", "Conversation exists", "id taken")
+        return Loaded(chosen, 1, conversation, meta)
+
+    def load(self, key: str, owner: str) -> Loaded:
+        """Read a conversation the caller owns; 404 otherwise."""
+        if not 0 < len(key) <= MAX_ID:
+            raise not_found(key)
+        record = self.store.get(key)
+        # Another key's conversation is reported exactly like a missing one.
+        if record is None or not secrets.compare_digest(record.owner, owner):
+            raise not_found(key)
+        return self._decode(key, record)
+
+    def change(
+        self,
+        key: str,
+        owner: str,
+        action: Callable[[de.Conversation, dict[str, Any]], T],
+        *,
+        if_match: int | None = None,
+    ) -> tuple[T, Loaded]:
+        """Apply ``action`` to the newest state and store the result (compare-and-set).
+
+        ``action`` may also change the record's ``meta`` dict in place.
+        """
+        with self._lock(key):
+            for _ in range(_ATTEMPTS):
+                loaded = self.load(key, owner)
+                if if_match is not None and loaded.version != if_match:
+                    raise stale(loaded.version)
+                meta = dict(loaded.meta)
+                result = action(loaded.conversation, meta)
+                data = self._encode(loaded.conversation, meta)
+                if self.store.replace(key, loaded.version, data, self.ttl):
+                    return result, Loaded(key, loaded.version + 1, loaded.conversation, meta)
+                if if_match is not None:
+                    raise stale(None)
+                time.sleep(0.001 * secrets.randbelow(5))
+        raise ProblemError(
+            503, "busy", "Conversation busy", "too many simultaneous changes; try again"
+        )
+
+    def delete(self, key: str, owner: str) -> None:
+        """Forget a conversation the caller owns."""
+        self.load(key, owner)
+        self.store.delete(key)
+
+
+def over() -> ProblemError:
+    """The 409 for a line asked of a contact that is over."""
+    return ProblemError(
+        409,
+        "conversation-over",
+        "Conversation over",
+        "the contact and its cool-down are over: no next stage",
+    )
+
+
+def stale(current: int | None) -> ProblemError:
+    """The 412 for a write based on an older version."""
+    return ProblemError(
+        412,
+        "stale-version",
+        "Version is stale",
+        "the conversation changed since the version in If-Match; read it again",
+        current_version=current,
+    )
+
+
+def view(loaded: Loaded) -> ConversationView:
+    """What a client sees of a conversation."""
+    conversation = loaded.conversation
+    state = conversation.state
+    return ConversationView(
+        id=loaded.key,
+        version=loaded.version,
+        topic=conversation.topic,
+        situation=conversation.situation,
+        locale=state.locale,
+        register_=state.register,
+        channel=state.channel,
+        safety=conversation.safety,
+        ended=conversation.ended,
+        ladder_step=conversation.ladder_step,
+        ladder=conversation.ladder,
+        next_stage=conversation.next_stage(),
+        turns=len(conversation.log),
+    )
