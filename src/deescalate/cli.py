@@ -9,7 +9,9 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -543,6 +545,8 @@ def _cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_coach(args: argparse.Namespace, out: TextIO) -> int:
+    if sys.stdin is None or sys.stdin.closed:
+        raise _UsageError("standard input is closed: coach reads one line per turn from it")
     conv = _conversation(args, args.situation)
     turns = _Turns(conv, out, json_lines=args.json)
     interactive = sys.stdin.isatty()
@@ -607,8 +611,12 @@ def _locale_text(locale: str | Sequence[str]) -> str:
 # --- po: the translators' PO workflow --------------------------------------------------
 
 
-def _po_directory(args: argparse.Namespace) -> Path:
-    """The catalogue directory ``po`` works on: ``--dir``, else the shipped one on disk."""
+def _po_directory(args: argparse.Namespace, *, writing: bool = False) -> Path:
+    """The catalogue directory ``po`` works on: ``--dir``, else the shipped one on disk.
+
+    Writing (``po import``, ``po stamp``) into the shipped catalogues without
+    ``--dir`` is allowed only in a source checkout: never into an installed package.
+    """
     if args.dir:
         return Path(args.dir)
     from .catalogue import shipped_catalogue
@@ -616,7 +624,29 @@ def _po_directory(args: argparse.Namespace) -> Path:
     shipped = shipped_catalogue()
     if not isinstance(shipped, Path) or not shipped.is_dir():
         raise _UsageError("the shipped catalogues are not a directory here: pass --dir DIR")
+    if writing and not in_source_checkout(shipped):
+        raise _UsageError(
+            f"the shipped catalogues in {shipped} belong to an installed package, which is "
+            "never written to; pass --dir DIR (a copy, or a source checkout's "
+            "src/deescalate/locales)"
+        )
     return shipped
+
+
+def in_source_checkout(locales: Path) -> bool:
+    """Whether ``locales`` is ``src/deescalate/locales`` of a source checkout (a pyproject.toml).
+
+    >>> in_source_checkout(Path("/usr/lib/python3/site-packages/deescalate/locales"))
+    False
+    """
+    package = locales.parent
+    src = package.parent
+    return (
+        locales.name == "locales"
+        and package.name == "deescalate"
+        and src.name == "src"
+        and (src.parent / "pyproject.toml").is_file()
+    )
 
 
 def _po_date() -> Any:
@@ -652,11 +682,13 @@ def _cmd_po_export(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_po_import(args: argparse.Namespace, out: TextIO) -> int:
-    from .errors import PoFileError
+    from .errors import PoFileError, PoFileUnreadableError
     from .po import import_po
 
     try:
-        result = import_po(Path(args.file), _po_directory(args), dry_run=args.dry_run)
+        result = import_po(Path(args.file), _po_directory(args, writing=True), dry_run=args.dry_run)
+    except PoFileUnreadableError:
+        raise  # not a PO file at all: a usage error, one line
     except PoFileError as err:
         sys.stderr.write(f"deescalate: error: {err}\nnothing was changed\n")
         return EXIT_CHECK_FAILED
@@ -679,7 +711,10 @@ def _cmd_po_stamp(args: argparse.Namespace, out: TextIO) -> int:
     from .po import stamp
 
     stamped = stamp(
-        _po_directory(args), parse_tag(args.locale), entries=args.entry, dry_run=args.dry_run
+        _po_directory(args, writing=True),
+        parse_tag(args.locale),
+        entries=args.entry,
+        dry_run=args.dry_run,
     )
     for entry_id in stamped:
         out.write(f"{'would stamp' if args.dry_run else 'stamped'} {entry_id}\n")
@@ -838,18 +873,59 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
-    """Run the command line; return the exit code."""
+    """Run the command line; return the exit code.
+
+    Every failure is one ``deescalate: error: ...`` line on standard error and
+    exit code 2 (1 for a failed check): a usage error, a DeescalateError, and
+    any operating-system error (a bad path, a closed or full standard output).
+    """
     stdout = out or sys.stdout
     parser = build_parser()
     try:
+        if stdout is None or stdout.closed:
+            raise _UsageError("standard output is closed")
         args = parser.parse_args(argv)
         handler: Handler = args.handler
-        return handler(args, stdout)
-    except _UsageError as err:
-        sys.stderr.write(f"deescalate: error: {err}\n")
-        return EXIT_USAGE
-    except DeescalateError as err:
-        sys.stderr.write(f"deescalate: error: {err}\n")
-        return EXIT_USAGE
-    except BrokenPipeError:  # pragma: no cover - e.g. `deescalate playbook ... | head`
+        status = handler(args, stdout)
+        stdout.flush()  # a full disk (/dev/full) shows here, not at interpreter exit
+        return status
+    except (_UsageError, DeescalateError) as err:
+        return _fail(str(err))
+    except BrokenPipeError:  # e.g. `deescalate playbook ... | head`: the reader had enough
+        _discard_stdout()
         return EXIT_OK
+    except OSError as err:
+        _discard_stdout()
+        return _fail(_os_problem(err))
+
+
+def _fail(message: str) -> int:
+    # One line, whatever the message holds (a PO file's problems are listed on one line each).
+    if sys.stderr is not None and not sys.stderr.closed:
+        try:
+            sys.stderr.write(f"deescalate: error: {message}\n")
+            sys.stderr.flush()
+        except OSError:
+            pass
+    return EXIT_USAGE
+
+
+def _os_problem(err: OSError) -> str:
+    where = f"{err.filename}: " if err.filename is not None else ""
+    what = err.strerror or str(err)
+    if err.filename is None and err.errno is not None and sys.stdout is not None:
+        where = "standard output: " if err.errno in (errno.ENOSPC, errno.EIO) else ""
+    return f"{where}{what}"
+
+
+def _discard_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush cannot fail again."""
+    stream = sys.stdout
+    if stream is None:
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass

@@ -27,6 +27,7 @@ __all__ = [
     "NoteTooLongError",
     "PoFileError",
     "PoFileTooLargeError",
+    "PoFileUnreadableError",
     "StateError",
     "StateTooLargeError",
     "TemplateError",
@@ -358,7 +359,11 @@ class PoFileError(DeescalateError):
         super().__init__(f"{where}: {problem}" if where else problem)
 
 
-class PoFileTooLargeError(PoFileError, LimitError):
+class PoFileUnreadableError(PoFileError):
+    """A PO file that cannot be read at all: missing, a directory, a FIFO, a device, ..."""
+
+
+class PoFileTooLargeError(PoFileUnreadableError, LimitError):
     """A PO file over ``limits.MAX_PO_FILE_BYTES``."""
 
     def __init__(self, size: int, maximum: int, *, path: str | PurePath | None) -> None:

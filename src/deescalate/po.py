@@ -58,15 +58,18 @@ from babel.messages.pofile import PoFileError as BabelPoFileError
 from babel.messages.pofile import read_po, write_po
 from babel.plural import to_gettext
 
+from ._files import FileProblem, FileTooLarge, read_regular
 from ._version import __version__
 from .catalogue import (
     SOURCE_LOCALE,
     EntryDef,
     LocaleData,
     Variant,
+    decode_toml,
     discover_locales,
     fingerprint,
     load_locale,
+    read_catalogue_bytes,
 )
 from .errors import (
     CatalogueError,
@@ -74,9 +77,12 @@ from .errors import (
     InvalidLocaleError,
     InvalidOptionError,
     PoFileError,
+    PoFileTooLargeError,
+    PoFileUnreadableError,
     TemplateError,
 )
 from .i18n import display_name, parse_tag, plural_categories
+from .limits import MAX_PO_FILE_BYTES
 from .models import Channel, Kind, Register
 from .picker import Phrasebook
 from .render import compile_template
@@ -598,6 +604,8 @@ class _Lines:
     content_type_line: int | None
     plural_forms_line: int | None
     language_line: int | None
+    language: str | None = None
+    """The value of the Language header, as written."""
 
 
 def _scan(raw: bytes, problems: _Problems) -> tuple[str, _Lines] | None:
@@ -626,6 +634,7 @@ def _scan(raw: bytes, problems: _Problems) -> tuple[str, _Lines] | None:
         return None
     found = _Lines({}, None, None, None)
     msgid_line: int | None = None
+    messages = _Messages(problems)
     for number, content in enumerate(lines, start=1):
         stripped = content.strip()
         if not stripped or stripped.startswith("#"):
@@ -638,6 +647,7 @@ def _scan(raw: bytes, problems: _Problems) -> tuple[str, _Lines] | None:
                 problems.add(number, f"not a PO line: {stripped[:40]!r}")
             continue
         keyword = match["kw"]
+        messages.line(number, keyword, stripped)
         if keyword == "msgid":
             msgid_line = number
         elif keyword is not None and keyword.startswith("msgstr") and msgid_line is not None:
@@ -651,7 +661,77 @@ def _scan(raw: bytes, problems: _Problems) -> tuple[str, _Lines] | None:
                 found.plural_forms_line = number
             elif lowered.startswith('"language:') and found.language_line is None:
                 found.language_line = number
+                found.language = stripped[1:-1].split(":", 1)[1].removesuffix("\\n").strip()
+    messages.end(len(lines))
     return text, found
+
+
+class _Messages:
+    """What Babel's reader does not report: duplicate messages, stray plural forms, truncation.
+
+    Babel merges two messages with the same ``msgctxt`` and ``msgid`` (one
+    translation is silently lost), reads ``msgstr[1]`` of a message without
+    ``msgid_plural`` as nothing, and accepts a file that ends after a
+    ``msgctxt``. Fed the file line by line (keyword lines and continuations).
+    """
+
+    def __init__(self, problems: _Problems) -> None:
+        self.problems = problems
+        self.contexts: dict[str, int] = {}
+        """Each msgctxt seen (as written) → its line."""
+        self.context: list[str] | None = None
+        self.context_line = 0
+        self.open_context = False
+        """A msgctxt not yet followed by its msgid."""
+        self.plural = False
+        self.keyword: str | None = None
+
+    def line(self, number: int, keyword: str | None, stripped: str) -> None:
+        if keyword is None:
+            if self.keyword == "msgctxt" and self.context is not None:
+                self.context.append(stripped)
+            return
+        self.keyword = keyword
+        if keyword == "msgctxt":
+            self._close_context()
+            self.context = [stripped.removeprefix("msgctxt").strip()]
+            self.context_line = number
+            self.open_context = True
+        elif keyword == "msgid":
+            self._close_context()
+            self.open_context = False
+            self.plural = False
+        elif keyword == "msgid_plural":
+            self.plural = True
+        elif keyword.startswith("msgstr[") and not self.plural:
+            self.problems.add(
+                number,
+                f"{keyword} in a message without msgid_plural: only a plural message has "
+                "numbered msgstr forms (write one msgstr)",
+            )
+
+    def _close_context(self) -> None:
+        if self.context is None:
+            return
+        written = "".join(self.context)
+        first = self.contexts.get(written)
+        if first is not None:
+            self.problems.add(
+                self.context_line,
+                f"msgctxt {written} appears twice, at lines {first} and {self.context_line}: "
+                "keep one copy of the message",
+            )
+        else:
+            self.contexts[written] = self.context_line
+        self.context = None
+
+    def end(self, last_line: int) -> None:
+        if self.open_context:
+            self.problems.add(
+                self.context_line,
+                "the file ends after a msgctxt without its msgid: it looks truncated",
+            )
+        self._close_context()
 
 
 @dataclass(slots=True)
@@ -664,19 +744,39 @@ class _Incoming:
     outdated: bool = False
 
 
+def read_po_bytes(path: Path) -> bytes:
+    """The bytes of a PO file: a regular file of at most ``limits.MAX_PO_FILE_BYTES``.
+
+    Never blocks (a FIFO is refused) and never reads past the limit (a device
+    such as ``/dev/zero`` is refused); raises :class:`PoFileUnreadableError`
+    (or :class:`PoFileTooLargeError`).
+    """
+    try:
+        return read_regular(path, MAX_PO_FILE_BYTES)
+    except FileTooLarge as err:
+        raise PoFileTooLargeError(err.size, err.maximum, path=path) from None
+    except FileProblem as err:
+        raise PoFileUnreadableError(
+            f"cannot read the file: {err.problem}", path=path, line=None
+        ) from None
+
+
 def _read(
     path: Path, book: Phrasebook, locales: Mapping[str, Path], problems: _Problems
 ) -> tuple[str, dict[str, _Incoming], list[str]] | None:
     """Parse and validate a PO file; returns the locale, the texts and the fuzzy contexts."""
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        problems.add(None, f"cannot read the file: {err.strerror or err}")
-        return None
+    raw = read_po_bytes(path)
     scanned = _scan(raw, problems)
     if scanned is None:
         return None
     text, lines = scanned
+    if lines.language:
+        # Checked before Babel reads the header, which would blame a later line.
+        try:
+            parse_tag(lines.language)
+        except InvalidLocaleError as err:
+            problems.add(lines.language_line, f"the Language header is not a locale: {err.reason}")
+            return None
     try:
         catalog = read_po(io.StringIO(text), abort_invalid=True)
     except BabelPoFileError as err:
@@ -1047,7 +1147,7 @@ def import_po(path: Path, directory: Path, *, dry_run: bool = False) -> ImportRe
         raise PoFileError("the file cannot be read", path=path, line=None)
     locale_id, incoming, fuzzy = read
     target = files[locale_id]
-    original = target.read_bytes().decode("utf-8")
+    original = decode_toml(read_catalogue_bytes(target), str(target))
     current_raw: dict[str, Any] = tomllib.loads(original.removeprefix("\ufeff"))
     current_entries: dict[str, Any] = current_raw.get("entries", {})
     english = book.locale_data(SOURCE_LOCALE)
@@ -1062,6 +1162,13 @@ def import_po(path: Path, directory: Path, *, dry_run: bool = False) -> ImportRe
             continue
         current = current_entries.get(eid, {})
         lists = _plan(eid, item, current, problems)
+        if locale_id == SOURCE_LOCALE and lists is not None and not any(lists.values()):
+            problems.add(
+                item.lines[0],
+                f"{eid}: every msgstr of the entry is empty, which would delete its text from "
+                f"{SOURCE_LOCALE}.toml; the source locale needs a text for every entry",
+            )
+            continue
         if item.outdated:
             outdated.append(eid)
         now = fingerprint(source_texts(english.texts[eid]))
@@ -1177,7 +1284,7 @@ def stamp(
     if not marks or dry_run:
         return tuple(marks)
     target = files[locale_id]
-    original = target.read_bytes().decode("utf-8")
+    original = decode_toml(read_catalogue_bytes(target), str(target))
     document = tomlkit.parse(original)
     table = document["entries"]
     for eid, mark in marks.items():
