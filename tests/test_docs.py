@@ -16,6 +16,7 @@ MODULES = [
     "deescalate.catalogue",
     "deescalate.checks",
     "deescalate.errors",
+    "deescalate.formats",
     "deescalate.models",
     "deescalate.phrasing",
     "deescalate.picker",

@@ -73,6 +73,7 @@ from .models import (
 from .render import (
     MAX_RENDERED_LENGTH,
     MAX_VALUE_LENGTH,
+    Formatter,
     _number,
     choose_plural,
 )
@@ -128,18 +129,35 @@ def _with_text(prototype: Phrase, text: str, gloss: Gloss | None) -> Phrase:
     return assemble(Phrase, fields, prototype.__pydantic_fields_set__)
 
 
-def _format_values(entry: EntryDef, values: Values, babel: Locale) -> dict[str, str]:
+Plan = tuple[tuple[str, bool, Formatter], ...]
+"""Each placeholder's name, whether it is text, and its formatter (see Formats.plan)."""
+
+
+def _value_locale(data: LocaleData) -> Locale:
+    """The Babel locale that formats values for ``data`` (its ``[formats] cldr``, or itself)."""
+    return get_locale(data.formats.locale(data.id))
+
+
+def _plan(data: LocaleData, entry: EntryDef, channel: Channel | None) -> Plan:
+    """``entry``'s formatters with ``data``'s formatting choices for ``channel`` bound."""
+    return data.formats.plan(entry.placeholders, channel, entry.formatters, _value_locale(data))
+
+
+def _format_values(
+    entry: EntryDef, values: Values, babel: Locale, plan: Plan | None = None
+) -> dict[str, str]:
     """The given values of ``entry``'s placeholders, formatted for ``babel``.
 
     Values the entry does not declare are ignored here (the candidates were
     matched to the value names when they were resolved); a plain-number money
-    value takes its currency from the ``currency`` value.
+    value takes its currency from the ``currency`` value. ``plan`` carries a
+    locale's formatting choices (by default, the entry's plain formatters).
     """
     formatted: dict[str, str] = {}
     currency: Any = values.get(CURRENCY)
     if currency.__class__ is not str:
         currency = None
-    for name, is_text, format_one in entry.formatters:
+    for name, is_text, format_one in entry.formatters if plan is None else plan:
         value = values.get(name, _ABSENT)
         if value is _ABSENT:
             continue
@@ -156,9 +174,11 @@ def _render(
     babel: Locale,
     values: Values,
     fill_missing: bool = False,
+    *,
+    plan: Plan | None = None,
 ) -> str:
     """The text of ``variant`` with ``values`` (missing ones shown as MISSING if asked)."""
-    formatted = _format_values(entry, values, babel)
+    formatted = _format_values(entry, values, babel, plan)
     if fill_missing:
         for name in variant.names - formatted.keys():
             formatted[name] = MISSING
@@ -175,7 +195,11 @@ def _render(
 
 
 def _renderer(
-    entry: EntryDef, variant: Variant, babel: Locale, fill: Mapping[str, object]
+    entry: EntryDef,
+    variant: Variant,
+    babel: Locale,
+    fill: Mapping[str, object],
+    plan: Plan | None = None,
 ) -> Callable[[Values], str]:
     """The function that renders one candidate with a call's values.
 
@@ -187,12 +211,14 @@ def _renderer(
     if template is None or fill or len(template.keys) != 1:
 
         def render_any(values: Values) -> str:
-            return _render(entry, variant, babel, {**fill, **values} if fill else values)
+            return _render(entry, variant, babel, {**fill, **values} if fill else values, plan=plan)
 
         return render_any
 
     (name,) = template.keys
-    is_text, format_one = next((t, f) for n, t, f in entry.formatters if n == name)
+    is_text, format_one = next(
+        (t, f) for n, t, f in (entry.formatters if plan is None else plan) if n == name
+    )
     before, after = template.literals
     longest = MAX_VALUE_LENGTH
     # A text value within its limit always fits the rendered limit here, so the
@@ -686,6 +712,7 @@ class Phrasebook:
                         chain[0],
                         given,
                         gloss_locale,
+                        channel,
                     ),
                 )
         if not candidates:
@@ -867,6 +894,7 @@ class Phrasebook:
         requested_situation: str,
         given: frozenset[str] = frozenset(),
         gloss_locale: str | None = None,
+        channel: Channel | None = None,
     ) -> _Candidate:
         situation = (
             requested_situation
@@ -878,13 +906,16 @@ class Phrasebook:
             for name, value in self._neutral.values.items()
             if name in entry.placeholders and name not in given
         }
+        # The locale's formatting choices for this channel, bound once for every pick.
+        babel = _value_locale(data)
+        plan = _plan(data, entry, channel)
         text = variant.template.source if variant.template is not None else ""
         ready = variant.template is not None and variant.template.is_static
         if variant.template is not None and variant.template.is_static:
             text = variant.template.render({})
         elif variant.template is not None and fill and variant.names <= fill.keys():
             # Overlay defaults complete it: render once here, not on every pick.
-            text = _render(entry, variant, get_locale(data.id), fill)
+            text = _render(entry, variant, babel, fill, plan=plan)
             ready = True
         prototype = _build_phrase(
             text=text,
@@ -899,7 +930,6 @@ class Phrasebook:
             fallback=tuple(fallbacks),
             warnings=warnings,
         )
-        babel = get_locale(data.id)
         return _Candidate(
             entry,
             variant,
@@ -909,7 +939,7 @@ class Phrasebook:
             prototype,
             fill,
             ready,
-            _renderer(entry, variant, babel, fill),
+            _renderer(entry, variant, babel, fill, plan),
             gloss_locale,
         )
 
@@ -929,7 +959,14 @@ class Phrasebook:
         fitting = [v for v in variants if v.names <= given] or list(variants)
         same = [v for v in fitting if v.index == chosen.variant.index]
         variant = same[0] if same else fitting[chosen.variant.index % len(fitting)]
-        text = _render(chosen.entry, variant, get_locale(data.id), values, fill_missing=True)
+        text = _render(
+            chosen.entry,
+            variant,
+            _value_locale(data),
+            values,
+            fill_missing=True,
+            plan=_plan(data, chosen.entry, None),
+        )
         return _build_gloss(locale=data.id, text=text)
 
     # --- tips and playbooks ---------------------------------------------------------
@@ -1041,7 +1078,9 @@ class Phrasebook:
                 pool.sort(key=lambda e: e.ladder_step)
                 for e in pool:
                     phrases.append(
-                        self._playbook_phrase(e, level, negotiated.locale, register_, values, seed)
+                        self._playbook_phrase(
+                            e, level, negotiated.locale, register_, values, seed, channel_
+                        )
                     )
                 break
             for phrase in phrases:
@@ -1078,6 +1117,7 @@ class Phrasebook:
         register: Register | None,
         values: Mapping[str, object],
         seed: int | None,
+        channel: Channel | None = None,
     ) -> Phrase:
         data, (notes, warns) = self._texts_for(entry, locale_id)
         variants, used, reg_fallback = self._variants(entry, data, register, False)
@@ -1087,7 +1127,14 @@ class Phrasebook:
         fitting = [v for v in variants if (v.names - entry.required) <= given] or list(variants)
         variant = fitting[(_mix(seed, len(entry.id)) if seed is not None else 0) % len(fitting)]
         missing = entry.required - given
-        text = _render(entry, variant, get_locale(data.id), own, fill_missing=True)
+        text = _render(
+            entry,
+            variant,
+            _value_locale(data),
+            own,
+            fill_missing=True,
+            plan=_plan(data, entry, channel),
+        )
         fallback = notes + ((reg_fallback,) if reg_fallback else ())
         warnings = warns
         if missing:
