@@ -585,3 +585,8 @@ def formatter(
     if ph.type is PlaceholderType.LIST and list_style is not None:
         return partial(function, ph, style=list_style)
     return partial(function, ph)
+
+
+def cache_clear() -> None:
+    """Empty this module's caches (the package's :func:`~deescalate.cache_clear` calls it)."""
+    _known_currency.cache_clear()
