@@ -138,3 +138,34 @@ def test_read_regular_refuses_links_when_asked(tmp_path: Path) -> None:
     assert read_regular(link, 10) == b"abc"
     with pytest.raises(FileProblem, match="symbolic link"):
         read_regular(link, 10, follow_symlinks=False)
+
+
+# --- the documentation ---------------------------------------------------------------------
+
+
+def test_reliability_page_lists_every_limit_with_its_value() -> None:
+    """docs/reliability.md names every constant of deescalate.limits, with its value."""
+    page = (Path(__file__).parent.parent / "docs" / "reliability.md").read_text(encoding="utf-8")
+    rows = {
+        cells[0].strip("` "): cells[1].strip()
+        for line in page.splitlines()
+        if line.startswith(("| `MAX_", "| `MIN_"))
+        for cells in [line.strip("|").split("|")]
+    }
+    shown = {"MAX_NUMBER": "10¹⁸", "MIN_SEED`, `MAX_SEED": "-2⁶³, 2⁶⁴ − 1"}
+    for name in limits.__all__:
+        key = "MIN_SEED`, `MAX_SEED" if name in ("MIN_SEED", "MAX_SEED") else name
+        assert key in rows, name
+        assert rows[key] == shown.get(key, str(getattr(limits, name))), name
+    assert limits.MAX_SEED == 2**64 - 1 and limits.MIN_SEED == -(2**63)
+    assert limits.MAX_NUMBER == 10**18
+
+
+def test_locale_preferences_at_the_limit_and_one_past() -> None:
+    """MAX_LOCALE_PREFERENCES tags are accepted; one more is an InvalidLocaleError."""
+    tags = ["zz"] * (limits.MAX_LOCALE_PREFERENCES - 1) + ["da"]
+    assert de.pick("calm", locale=tags).locale == "da"
+    with pytest.raises(de.InvalidLocaleError, match="preferences"):
+        de.pick("calm", locale=[*tags, "da"])
+    with pytest.raises(de.InvalidLocaleError, match="preferences"):
+        de.tips("calm", locale=[*tags, "da"])

@@ -168,3 +168,24 @@ def test_a_bad_language_header_is_reported_at_its_line(directory: Path, tmp_path
     with pytest.raises(de.PoFileError, match="Language header") as info:
         import_po(path, directory)
     assert info.value.line == _line(text, '"Language: d!')
+
+
+def test_a_text_over_the_limit_cannot_be_imported(directory: Path, tmp_path: Path) -> None:
+    """Case 6: a 5,000-character msgstr is refused at import, not at every later pick."""
+    path, text = _export(directory, "da", tmp_path)
+    block = _block(text, "close.goodbye:formal:0")
+    head = block.split("\nmsgstr", 1)[0]
+    text = text.replace(block, head + '\nmsgstr "' + "x" * 5000 + '"', 1)
+    path.write_text(text.replace("#, fuzzy\n", ""), encoding="utf-8")
+    before = _files(directory)
+    with pytest.raises(de.PoFileError, match="MAX_TEXT_LENGTH"):
+        import_po(path, directory)
+    assert _files(directory) == before
+
+
+def test_previous_source_is_read_like_a_catalogue_file(tmp_path: Path) -> None:
+    """po export --previous-source of a FIFO is refused at once, not read forever."""
+    fifo = tmp_path / "old-en.toml"
+    os.mkfifo(fifo)
+    argv = ["po", "export", "--locale", "da", "--out", str(tmp_path / "out")]
+    assert main([*argv, "--previous-source", str(fifo)]) == 2

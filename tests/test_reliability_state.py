@@ -277,3 +277,14 @@ def test_a_failing_clock_leaves_the_state_unchanged() -> None:
     with pytest.raises(de.InvalidOptionError, match="clock"):
         conv.note("self-harm")
     assert conv.state == before
+
+
+@pytest.mark.parametrize("variant", [-1, 2**31, 10**4000])
+def test_a_log_record_with_an_impossible_variant_is_refused(variant: int) -> None:
+    """A variant number below 0 or past any catalogue's is a StateError at resume."""
+    conv = _start()
+    conv.say("calm")
+    data = _edited(conv)
+    data["log"][0]["variant"] = variant
+    with pytest.raises(de.StateError):
+        BOOK.resume(json.dumps(data))

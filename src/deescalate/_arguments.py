@@ -34,7 +34,7 @@ from .errors import (
     InvalidValueError,
     UnknownStageError,
 )
-from .limits import MAX_SEED, MIN_SEED
+from .limits import MAX_LOCALE_PREFERENCES, MAX_SEED, MIN_SEED
 from .models import Channel, Register, Stage
 
 __all__ = [
@@ -78,6 +78,10 @@ def _check_locale(value: object) -> None:
             value,
             "expected a tag, a sequence of tags or an Accept-Language header, "
             f"not {type(value).__name__}",
+        )
+    if len(value) > MAX_LOCALE_PREFERENCES:
+        raise InvalidLocaleError(
+            value, f"more than {MAX_LOCALE_PREFERENCES} preferences ({len(value)})"
         )
     for position, tag in enumerate(value, start=1):
         if not isinstance(tag, str):

@@ -95,6 +95,9 @@ MAX_WARNINGS = 10
 
 Clock = Callable[[], datetime]
 
+MAX_VARIANT_INDEX = 2**31 - 1
+"""The largest variant number a log record may hold (an overlay numbers added ones on)."""
+
 _STATE_HEADROOM = 4096
 """Bytes kept free below ``MAX_STATE_BYTES`` for what a turn adds besides its log record."""
 
@@ -206,7 +209,9 @@ class LogRecord(_Frozen):
     stage: Stage | None = Field(default=None, description="The stage of a phrase, tips or skip.")
     event: Event | None = Field(default=None, description="The event noted, for kind 'event'.")
     entry: str | None = Field(default=None, description="The entry id of a phrase.")
-    variant: int | None = Field(default=None, description="The variant of a phrase, from 0.")
+    variant: int | None = Field(
+        default=None, ge=0, le=MAX_VARIANT_INDEX, description="The variant of a phrase, from 0."
+    )
     tips: tuple[str, ...] = Field(default=(), description="The entry ids of the tips shown.")
     locale: str | None = Field(default=None, description="The catalogue locale of the text.")
     text: str | None = Field(
@@ -216,7 +221,9 @@ class LogRecord(_Frozen):
         default=None, description="The customer's exact words, when the agent noted them."
     )
     situation: str = Field(description="The conversation's situation after this record.")
-    ladder_step: int = Field(ge=0, description="The abuse ladder step after this record.")
+    ladder_step: int = Field(
+        ge=0, le=MAX_WARNINGS + 1, description="The abuse ladder step after this record."
+    )
 
 
 class ConversationState(_Frozen):

@@ -24,7 +24,7 @@ from babel import Locale, UnknownLocaleError
 from babel.core import get_global, get_locale_identifier, parse_locale
 
 from .errors import InvalidLocaleError, InvalidValueError
-from .limits import MAX_HEADER_LENGTH, MAX_TAG_LENGTH
+from .limits import MAX_HEADER_LENGTH, MAX_LOCALE_PREFERENCES, MAX_TAG_LENGTH
 from .models import Fallback, FallbackKind
 
 __all__ = [
@@ -136,6 +136,10 @@ def parse_preferences(locale: str | Sequence[str]) -> tuple[str, ...]:
             locale,
             "expected a tag, a sequence of tags or an Accept-Language header, "
             f"not {type(locale).__name__}",
+        )
+    if len(locale) > MAX_LOCALE_PREFERENCES:
+        raise InvalidLocaleError(
+            locale, f"more than {MAX_LOCALE_PREFERENCES} preferences ({len(locale)})"
         )
     tags = tuple(locale)
     for position, tag in enumerate(tags, start=1):

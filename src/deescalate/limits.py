@@ -17,6 +17,7 @@ __all__ = [
     "MAX_CATALOGUE_FILE_BYTES",
     "MAX_HEADER_LENGTH",
     "MAX_LIST_ITEMS",
+    "MAX_LOCALE_PREFERENCES",
     "MAX_NOTE_LENGTH",
     "MAX_NUMBER",
     "MAX_PO_FILE_BYTES",
@@ -95,3 +96,6 @@ MAX_TAG_LENGTH = 64
 
 MAX_HEADER_LENGTH = 4096
 """Longest Accept-Language header accepted, in characters."""
+
+MAX_LOCALE_PREFERENCES = 32
+"""Most tags in a sequence of locale preferences (a header is bounded by its length)."""

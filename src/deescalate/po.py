@@ -69,7 +69,9 @@ from .catalogue import (
     discover_locales,
     fingerprint,
     load_locale,
+    parse_toml,
     read_catalogue_bytes,
+    read_toml,
 )
 from .errors import (
     CatalogueError,
@@ -273,10 +275,7 @@ def _previous_english(path: Path | None) -> dict[str, dict[str, list[TextValue]]
     """An earlier English file's texts by entry id (for ``#| msgid``)."""
     if path is None:
         return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise CatalogueError(f"cannot read the earlier English file: {err}", path=path) from None
+    data, _ = read_toml(path, str(path))  # bounded, regular files only, as any catalogue
     entries = data.get("entries", {})
     result: dict[str, dict[str, list[TextValue]]] = {}
     if isinstance(entries, dict):
@@ -1226,11 +1225,17 @@ def import_po(path: Path, directory: Path, *, dry_run: bool = False) -> ImportRe
     )
 
 
+def _load_as_the_loader_does(text: str, target: Path, book: Phrasebook) -> LocaleData:
+    """Validate a locale file's would-be text through the loader's whole path (limits too)."""
+    data, text = parse_toml(text.encode("utf-8"), str(target))
+    return load_locale(data, text, str(target), book.neutral)
+
+
 def _validate_result(text: str, target: Path, book: Phrasebook, data: LocaleData, po: Path) -> None:
     """Load the would-be locale file exactly as the catalogue loader will."""
     try:
-        load_locale(tomllib.loads(text), text, str(target), book.neutral)
-    except (CatalogueError, tomllib.TOMLDecodeError) as err:
+        _load_as_the_loader_does(text, target, book)
+    except CatalogueError as err:
         raise PoFileError(
             f"the import would make {target.name} invalid, so nothing was written: {err}",
             path=po,
@@ -1294,6 +1299,6 @@ def stamp(
         else:
             _insert_after(entry, _REGISTER_KEYS, "source", tomlkit.string(mark))
     text = document.as_string()
-    load_locale(tomllib.loads(text), text, str(target), book.neutral)
+    _load_as_the_loader_does(text, target, book)
     _write_atomically(target, text.encode("utf-8"))
     return tuple(marks)
