@@ -378,7 +378,7 @@ PRESENCE = {
     "resolve.safety-threat.crisis-line",
     "resolve.safety-threat.bring-in-help",
     "close.safety-threat.staying",
-    "calm.safety-threat.stay-on-line",
+    "calm.safety-threat.stay-on-line",  # phone and chat only
 }
 
 

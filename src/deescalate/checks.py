@@ -30,7 +30,7 @@ from .catalogue import (
 )
 from .errors import CatalogueError
 from .i18n import plural_categories
-from .models import Channel, Flag, Kind, Register, Stage
+from .models import Channel, Flag, Kind, Register, Signal, Stage
 from .phrasing import Matcher, default_rule, repeated
 from .picker import Phrasebook
 
@@ -115,6 +115,10 @@ _CHANNEL_WORDS: Mapping[Channel, re.Pattern[str]] = {
 """English words that tie a text to one channel (checked in the source locale)."""
 
 
+def _fold_phrase(phrase: str) -> str:
+    return " ".join(phrase.casefold().split())
+
+
 def _texts(variant: Variant) -> Iterator[str]:
     source = variant.source
     if isinstance(source, str):
@@ -189,6 +193,7 @@ class _Checker:
             self.entry(entry, texts, source_texts)
             self.stale(eid)
         self.repetition()
+        self.signals()
         if data.id == SOURCE_LOCALE:
             self.channel_words()
         return self.problems
@@ -218,6 +223,27 @@ class _Checker:
                             eid,
                         )
                         break
+
+    def signals(self) -> None:
+        """Report signals the locale cannot hear, and phrases listed both ways after overlays."""
+        data = self.data
+        for signal in Signal:
+            table = data.signals.get(signal)
+            if table is None or not table.phrases:
+                self.add(
+                    "signals",
+                    f"[signals.{signal.value}] has no phrases: listen() cannot hear it in "
+                    f"{data.id}",
+                    error=False,
+                )
+                continue
+            heard = {_fold_phrase(p) for p in (*table.phrases, *table.cues)}
+            for phrase in table.not_:
+                if _fold_phrase(phrase) in heard:
+                    self.add(
+                        "signals",
+                        f"{phrase!r} is both a phrase and a 'not' of [signals.{signal.value}]",
+                    )
 
     def repetition(self) -> None:
         """Warn about wording that too many phrases of one stage and register share."""
