@@ -168,9 +168,17 @@ _EVENT_ALIASES: Mapping[str, Event] = {
 
 _SAFETY_EVENTS = frozenset({Event.SELF_HARM, Event.VIOLENCE})
 
+# The safety situation each safety event leads to, where the catalogues define it
+# (else safety-threat itself): a threat to others gets no self-harm lines.
+_SAFETY_FOR: Mapping[Event | None, str] = {
+    Event.SELF_HARM: "safety-self-harm",
+    Event.VIOLENCE: "safety-violence",
+}
+
 # Events that bring a situation into play, and the stage the contact goes back to,
 # so the agent restates (or, for tears, reassures) before resolving again.
 _IMPLIES: Mapping[Event, tuple[str, Stage]] = {
+    Event.INSULT: ("abusive-language", Stage.CALM),
     Event.ASKED_FOR_MANAGER: ("wants-manager", Stage.RESTATE),
     Event.THREATENED_TO_SUE: ("legal-threat", Stage.RESTATE),
     Event.CRIED: ("distressed", Stage.CALM),
@@ -366,7 +374,7 @@ class Conversation:
             values=_contact_values(book, customer_name, values),
             seed=seed,
             warnings=warnings,
-            **_opening(book, situation),
+            **_opening(book, situation, channel),
         )
         self._setup(book, state, clock)
 
@@ -381,7 +389,7 @@ class Conversation:
         self._state = state
         self._clock: Clock = clock or _utc_now
         self._lock = threading.Lock()
-        self._ladder = _effective_ladder(_base_ladder(book), state.warnings)
+        self._ladder = _effective_ladder(_live_ladder(book, state.channel), state.warnings)
         self._size = len(state.model_dump_json()) if size is None else size
         """The size of the state as JSON, kept up to date as the log grows."""
 
@@ -625,7 +633,7 @@ class Conversation:
                     kind=LogKind.EVENT,
                     event=event_,
                     words=words,
-                    situation=self._layers(self._state)[0],
+                    situation=self._layers(self._state, event_)[0],
                     ladder_step=self._state.ladder_step,
                 )
             )
@@ -730,9 +738,7 @@ class Conversation:
             return {} if state.safety else {"safety": True, "done": ()}
         if state.safety:
             return {}  # nothing switches safety mode off, and the ladder is suspended in it
-        if event_ is Event.INSULT:
-            if not self._ladder:
-                return {}
+        if event_ is Event.INSULT and self._ladder:
             # One step above the last line said, at most: insults that pile up
             # before the agent answers never skip a warning on the way to the end.
             step = min(state.ladder_step + 1, state.ladder_said + 1, len(self._ladder))
@@ -740,6 +746,10 @@ class Conversation:
         if event_ is Event.CALMED_DOWN:
             step = max(state.ladder_step - 1, 0)
             return {"ladder_step": step, "ladder_said": min(state.ladder_said, step)}
+        if event_ not in _IMPLIES:
+            return {}
+        # (An insult where the ladder does not apply, by email, brings in
+        # abusive-language like any other situation: its written limit and tips.)
         situation, back_to = _IMPLIES[event_]
         if situation not in self._book.neutral.situations:
             return {}
@@ -762,16 +772,31 @@ class Conversation:
     def _tips_update(state: ConversationState, stage: Stage) -> dict[str, Any]:
         return {"done": _add_stage(state.done, stage)} if stage is Stage.COOL_DOWN else {}
 
-    def _layers(self, state: ConversationState) -> tuple[str, ...]:
-        """The situations in play, the most pressing first, the topic last."""
+    def _layers(self, state: ConversationState, pending: Event | None = None) -> tuple[str, ...]:
+        """The situations in play, the most pressing first, the topic last.
+
+        In safety mode, the safety situation the contact is in: the topic if it is
+        one, else the one for the event that switched safety mode on (read from
+        the log, ``pending`` being an event about to be logged), where the
+        catalogues define it.
+        """
         if state.safety:
-            return (SAFETY_SITUATION,)
+            return (self._safety_situation(state, pending),)
         layers: list[str] = []
         if state.ladder_step > 0 and ABUSE_SITUATION in self._book.neutral.situations:
             layers.append(ABUSE_SITUATION)
         layers.extend(reversed(state.implied))
         layers.append(state.topic)
         return tuple(dict.fromkeys(layers))
+
+    def _safety_situation(self, state: ConversationState, pending: Event | None) -> str:
+        situations = self._book.neutral.situations
+        if SAFETY_SITUATION in self._book.situation_chain(state.topic):
+            return state.topic
+        events = [r.event for r in state.log if r.kind is LogKind.EVENT]
+        first = next((e for e in (*events, pending) if e in _SAFETY_EVENTS), None)
+        specific = _SAFETY_FOR.get(first, SAFETY_SITUATION)
+        return specific if specific in situations else SAFETY_SITUATION
 
     def _ladder_target(self, stage: Stage, state: ConversationState) -> tuple[int, str] | None:
         """The ladder line for ``stage`` at the current step: the latest step of that stage."""
@@ -862,6 +887,20 @@ class Conversation:
 
 def _add_stage(done: tuple[Stage, ...], stage: Stage) -> tuple[Stage, ...]:
     return done if stage in done else (*done, stage)
+
+
+def _live_ladder(book: Phrasebook, channel: Channel | str | None) -> tuple[str, ...]:
+    """The abuse ladder where it applies: on a live channel (or none given), not by email.
+
+    Warning three times in one thread and "ending the conversation" are for live
+    contacts; the ladder's steps say which channels they suit.
+    """
+    ladder = _base_ladder(book)
+    if channel is None:
+        return ladder
+    channel_ = coerce_option(Channel, "channel", channel)
+    entries = book.neutral.entries
+    return ladder if all(channel_ in entries[e].channels for e in ladder) else ()
 
 
 def _base_ladder(book: Phrasebook) -> tuple[str, ...]:
@@ -1014,16 +1053,24 @@ def _check_state(book: Phrasebook, state: ConversationState) -> tuple[Conversati
     return state.model_copy(update=update), problems
 
 
-def _opening(book: Phrasebook, topic: str) -> dict[str, Any]:
+def _opening(book: Phrasebook, topic: str, channel: Channel | str | None) -> dict[str, Any]:
     """The state a contact about ``topic`` starts in, before anything is logged.
 
-    A contact that starts out abusive starts on the ladder's first step, and one
-    that starts as a safety threat is in safety mode from the outset.
+    A contact that starts out abusive starts on the ladder's first step (where
+    the ladder applies), and one that starts as a safety threat is in safety
+    mode from the outset.
     """
     return {
-        "ladder_step": 1 if topic == ABUSE_SITUATION and _base_ladder(book) else 0,
-        "safety": topic == SAFETY_SITUATION,
+        "ladder_step": 1 if topic == ABUSE_SITUATION and _live_ladder(book, channel) else 0,
+        "safety": _is_safety(book, topic),
     }
+
+
+def _is_safety(book: Phrasebook, situation: str) -> bool:
+    """Whether ``situation`` is the safety situation or one of its own."""
+    if situation not in book.neutral.situations:
+        return situation == SAFETY_SITUATION
+    return SAFETY_SITUATION in book.situation_chain(situation)
 
 
 _DERIVED = ("safety", "ladder_step", "ladder_said", "ended", "implied", "done")
@@ -1043,7 +1090,7 @@ def _replay(book: Phrasebook, state: ConversationState) -> tuple[dict[str, Any],
     """
     opening = state.model_copy(
         update={
-            **_opening(book, state.topic),
+            **_opening(book, state.topic, state.channel),
             "ladder_said": 0,
             "ended": False,
             "implied": (),
@@ -1080,7 +1127,14 @@ def _replay(book: Phrasebook, state: ConversationState) -> tuple[dict[str, Any],
             problems.append(f"log record {number} ({record.kind.value}) lacks its stage or event")
         if update:
             current = current.model_copy(update=update)
-        situation = scratch._layers(current)[0]
+        # Which safety situation a record is in depends on the log before it.
+        view = (
+            current.model_copy(update={"log": state.log[: number - 1]})
+            if current.safety
+            else current
+        )
+        pending = record.event if record.kind is LogKind.EVENT else None
+        situation = scratch._layers(view, pending)[0]
         if record.kind is not LogKind.REPAIR and (
             record.situation != situation or record.ladder_step != current.ladder_step
         ):
@@ -1089,7 +1143,7 @@ def _replay(book: Phrasebook, state: ConversationState) -> tuple[dict[str, Any],
                 f"{record.ladder_step}, but the log before it leads to {situation!r} at "
                 f"step {current.ladder_step}"
             )
-    if not current.safety and any(r.situation == SAFETY_SITUATION for r in state.log):
+    if not current.safety and any(_is_safety(book, r.situation) for r in state.log):
         current = current.model_copy(update={"safety": True, "done": ()})
     derived = {name: getattr(current, name) for name in _DERIVED}
     problems.extend(
