@@ -169,3 +169,12 @@ def test_locale_preferences_at_the_limit_and_one_past() -> None:
         de.pick("calm", locale=[*tags, "da"])
     with pytest.raises(de.InvalidLocaleError, match="preferences"):
         de.tips("calm", locale=[*tags, "da"])
+
+
+def test_a_key_over_the_text_limit_is_refused() -> None:
+    """A TOML key longer than MAX_TEXT_LENGTH is a TextTooLongError, not a huge message."""
+    with pytest.raises(de.TextTooLongError) as info:
+        parse_toml(('"' + "k" * (limits.MAX_TEXT_LENGTH + 1) + '" = 1\n').encode(), "x.toml")
+    assert len(str(info.value)) < 300
+    data, _ = parse_toml(('"' + "k" * limits.MAX_TEXT_LENGTH + '" = 1\n').encode(), "x.toml")
+    assert len(data) == 1

@@ -514,7 +514,7 @@ def test_answers_are_cached_on_normalised_input_and_bounded(catalogue_dir: Path)
     assert fresh.pick("calm", locale="en_GB", seed=1) == first
     assert len(fresh._front) == 2 and len(fresh._selections) == 1
     for n in range(1, MEMO_SIZE + 20):
-        fresh.text("calm", locale=("en",) * n, seed=1)
+        fresh.text("calm", locale=f"en, en-GB-x{n:07d};q=0.1", seed=1)
     assert len(fresh._front) == MEMO_SIZE
     fresh.tips("calm")
     de.cache_clear()

@@ -120,3 +120,13 @@ def test_unexpected_keyword_to_an_entry_point_is_an_option_error() -> None:
     options: dict[str, Any] = {"colour": "red"}
     with pytest.raises(de.InvalidOptionError, match="colour"):
         BOOK.playbook("general", **options)
+
+
+def test_messages_about_odd_values_stay_short() -> None:
+    """A thousand unknown value names, or one of a million characters: a short message."""
+    with pytest.raises(de.UnexpectedValueError) as many:
+        BOOK.pick("restate", values={f"name{i}": "x" for i in range(1000)})
+    with pytest.raises(de.UnexpectedValueError) as huge:
+        BOOK.pick("restate", values={"n" * 1_000_000: "x"})
+    assert len(str(many.value)) < 2000 and "(and 990 more)" in str(many.value)
+    assert len(str(huge.value)) < 2000

@@ -288,3 +288,25 @@ def test_a_log_record_with_an_impossible_variant_is_refused(variant: int) -> Non
     data["log"][0]["variant"] = variant
     with pytest.raises(de.StateError):
         BOOK.resume(json.dumps(data))
+
+
+def test_hear_can_note_the_longest_utterance_listen_takes() -> None:
+    """A self-harm signal at the end of the longest utterance switches safety mode on."""
+    from deescalate.listening import MAX_UTTERANCE_LENGTH
+
+    assert limits.MAX_NOTE_LENGTH >= MAX_UTTERANCE_LENGTH
+    ending = " I want to kill myself."
+    text = "x" * (MAX_UTTERANCE_LENGTH - len(ending)) + ending
+    conv = _start(situation="late-delivery")
+    conv.hear(text)
+    assert conv.safety
+    assert conv.log[-1].words == text
+
+
+def test_a_state_with_many_unknown_values_gives_a_short_error() -> None:
+    """Thousands of values no entry uses: a StateError of bounded length."""
+    data = _edited(_start())
+    data["values"] = {f"v{i}": "x" for i in range(5000)}
+    with pytest.raises(de.StateError) as info:
+        BOOK.resume(data)
+    assert len(str(info.value)) < 2000

@@ -298,6 +298,11 @@ def _check_shape(data: dict[str, Any], text: str, shown: str) -> None:
                 field=_dotted(where),
             )
         if isinstance(item, dict):
+            for key in item:
+                if len(key) > MAX_TEXT_LENGTH:
+                    raise TextTooLongError(
+                        len(key), MAX_TEXT_LENGTH, what="a key", path=shown, field=_dotted(where)
+                    )
             stack.extend((value, (*where, str(key))) for key, value in item.items())
         elif isinstance(item, list):
             stack.extend((value, (*where, f"[{i}]")) for i, value in enumerate(item))

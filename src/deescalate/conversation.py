@@ -419,7 +419,7 @@ class Conversation:
         if problems and not repair:
             raise StateError(
                 "saved conversation state does not fit these catalogues: "
-                + "; ".join(problems)
+                + _summary(problems)
                 + ". Resume with repair=True to continue without them (the log is kept)."
             )
         derived, contradictions = _replay(book, fixed)

@@ -59,6 +59,13 @@ def _shown(value: object, limit: int = 60) -> str:
     return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
+def _listed(names: Iterable[str], shown: int = 10) -> str:
+    """Names a caller gave, joined: at most ``shown`` of them, each cut to 40 characters."""
+    items = [n if len(n) <= 40 else n[:37] + "..." for n in names]
+    more = len(items) - shown
+    return ", ".join(items[:shown]) + (f" (and {more} more)" if more > 0 else "")
+
+
 def _where(path: str | PurePath | None, line: int | None) -> str:
     if path is None:
         return ""
@@ -176,7 +183,7 @@ class UnexpectedValueError(DeescalateError, ValueError):
         accepted_text = _choices(self.accepted) if self.accepted else "no values"
         super().__init__(
             f"{where}: unexpected value{'s' if len(self.names) > 1 else ''} "
-            f"{', '.join(self.names)}; it accepts {accepted_text}"
+            f"{_listed(self.names)}; it accepts {accepted_text}"
         )
 
 

@@ -57,15 +57,20 @@ MAX_PO_FILE_BYTES = 4 * 1024 * 1024
 
 # --- conversation state ---------------------------------------------------------------
 
-MAX_STATE_BYTES = 1024 * 1024
+MAX_STATE_BYTES = 4 * 1024 * 1024
 """Largest saved conversation state, as JSON in UTF-8, in bytes.
 
 A conversation refuses to grow its log past it, so every state it produces can
 be resumed; a typical log record takes about 300 bytes.
 """
 
-MAX_NOTE_LENGTH = 2000
-"""Longest ``words=`` of a note (the customer's exact words), in characters."""
+MAX_NOTE_LENGTH = 10_000
+"""Longest ``words=`` of a note (the customer's exact words), in characters.
+
+As long as the longest utterance ``listen`` takes, so that whatever
+:meth:`~deescalate.Conversation.hear` hears, it can note (a safety signal in a
+long message switches safety mode on like any other).
+"""
 
 MIN_SEED = -(2**63)
 """Smallest seed accepted by the picker and conversations."""
