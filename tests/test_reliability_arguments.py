@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 import deescalate as de
+from deescalate.checks import check
+from deescalate.po import export_po, import_po, stamp
 
 BOOK = de.Phrasebook.default()
 
@@ -70,6 +72,19 @@ BAD_CALLS: list[tuple[str, Call, type[de.DeescalateError]]] = [
         lambda: de.Phrasebook.load(include_default="no"),
         de.InvalidOptionError,
     ),
+    ("export_po(5, 'da')", lambda: export_po(5, "da"), de.InvalidOptionError),
+    ("export_po(locale_id=5)", lambda: export_po(BOOK, 5), de.InvalidOptionError),
+    (
+        "export_po(previous_source=5)",
+        lambda: export_po(BOOK, "da", previous_source=5),
+        de.InvalidOptionError,
+    ),
+    ("import_po(5, ...)", lambda: import_po(5, "."), de.InvalidOptionError),
+    ("import_po(dry_run='y')", lambda: import_po("a.po", ".", dry_run="y"), de.InvalidOptionError),
+    ("stamp(locale_id=5)", lambda: stamp(".", 5), de.InvalidOptionError),
+    ("check(5)", lambda: check(5), de.InvalidOptionError),
+    ("check(locales=5)", lambda: check(BOOK, 5), de.InvalidOptionError),
+    ("check(locales='da')", lambda: check(BOOK, "da"), de.InvalidOptionError),
 ]
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import ParamSpec, TypeVar
@@ -153,6 +154,33 @@ def _check_event(value: object) -> None:
         raise InvalidOptionError("event", value, [e.value for e in Event])
 
 
+def _check_book(value: object) -> None:
+    from .picker import Phrasebook  # the picker imports this module
+
+    if not isinstance(value, Phrasebook):
+        raise InvalidOptionError("book", value, ["a Phrasebook"])
+
+
+def _check_locale_ids(value: object) -> None:
+    if value is None:
+        return
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise InvalidOptionError("locales", value, ["a sequence of locale ids", "None"])
+    for item in value:
+        if not isinstance(item, str):
+            raise InvalidOptionError("locales", value, ["a sequence of locale ids (str)"])
+
+
+def _check_path(option: str, optional: bool = False) -> Callable[[object], None]:
+    def check(value: object) -> None:
+        if optional and value is None:
+            return
+        if not isinstance(value, str | os.PathLike):
+            raise InvalidOptionError(option, value, ["a path (str or os.PathLike)"])
+
+    return check
+
+
 _RULES: Mapping[str, Callable[[object], object]] = {
     "stage": _check_stage,
     "situation": _check_id("situation"),
@@ -171,6 +199,14 @@ _RULES: Mapping[str, Callable[[object], object]] = {
     "words": _check_text_option("words"),
     "clock": _check_clock,
     "event": _check_event,
+    "book": _check_book,
+    "locales": _check_locale_ids,
+    "locale_id": _check_id("locale"),
+    "path": _check_path("path"),
+    "directory": _check_path("directory"),
+    "out": _check_path("out"),
+    "previous_source": _check_path("previous_source", optional=True),
+    "dry_run": _check_flag("dry_run"),
 }
 """The rule for each argument name of the public API."""
 

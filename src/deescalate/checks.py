@@ -19,6 +19,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ._arguments import entry_point
 from .catalogue import (
     LABEL_KEYS,
     SOURCE_LOCALE,
@@ -437,6 +438,7 @@ def _load_problem(locale_id: str, err: CatalogueError) -> Problem:
     )
 
 
+@entry_point
 def check(book: Phrasebook, locales: tuple[str, ...] | None = None) -> Report:
     """Load and check the catalogues of ``book`` (all locales, or those named)."""
     problems: list[Problem] = []

@@ -58,6 +58,7 @@ from babel.messages.pofile import PoFileError as BabelPoFileError
 from babel.messages.pofile import read_po, write_po
 from babel.plural import to_gettext
 
+from ._arguments import entry_point
 from ._files import FileProblem, FileTooLarge, read_regular
 from ._version import __version__
 from .catalogue import (
@@ -275,6 +276,7 @@ def _previous_english(path: Path | None) -> dict[str, dict[str, list[TextValue]]
     """An earlier English file's texts by entry id (for ``#| msgid``)."""
     if path is None:
         return {}
+    path = Path(path)
     data, _ = read_toml(path, str(path))  # bounded, regular files only, as any catalogue
     entries = data.get("entries", {})
     result: dict[str, dict[str, list[TextValue]]] = {}
@@ -445,6 +447,7 @@ def _serialise(catalog: Catalog) -> bytes:
     return buffer.getvalue()
 
 
+@entry_point
 def export_po(
     book: Phrasebook,
     locale_id: str,
@@ -459,6 +462,7 @@ def export_po(
     return _serialise(build_catalog(book, locale_id, previous_source=previous_source, date=date))
 
 
+@entry_point
 def export_pot(book: Phrasebook, *, date: datetime.datetime | None = None) -> bytes:
     """The English template as the bytes of a UTF-8 POT file (see :func:`build_template`)."""
     return _serialise(build_template(book, date=date))
@@ -481,6 +485,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+@entry_point
 def write_exports(
     book: Phrasebook,
     locale_id: str,
@@ -1118,6 +1123,7 @@ def _load_book(directory: Path) -> tuple[Phrasebook, dict[str, Path]]:
     return book, files
 
 
+@entry_point
 def import_po(path: Path, directory: Path, *, dry_run: bool = False) -> ImportResult:
     """Import a translated PO file into its locale's TOML file in ``directory``.
 
@@ -1138,6 +1144,7 @@ def import_po(path: Path, directory: Path, *, dry_run: bool = False) -> ImportRe
     """
     tomlkit = _tomlkit()
 
+    path, directory = Path(path), Path(directory)
     problems = _Problems(path)
     book, files = _load_book(directory)
     read = _read(path, book, files, problems)
@@ -1246,6 +1253,7 @@ def _validate_result(text: str, target: Path, book: Phrasebook, data: LocaleData
 # --- stamping -----------------------------------------------------------------------
 
 
+@entry_point
 def stamp(
     directory: Path,
     locale_id: str,
@@ -1262,7 +1270,7 @@ def stamp(
     """
     tomlkit = _tomlkit()
 
-    book, files = _load_book(directory)
+    book, files = _load_book(Path(directory))
     translated = [locale for locale in files if locale != SOURCE_LOCALE]
     if locale_id not in translated:
         # English is the source: it is not translated from anything.
