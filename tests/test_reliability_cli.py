@@ -118,3 +118,16 @@ def test_po_import_never_targets_an_installed_package(tmp_path: Path) -> None:
     assert not in_source_checkout(checkout)  # no pyproject.toml: not a checkout
     (tmp_path / "repo" / "pyproject.toml").write_text("", encoding="utf-8")
     assert in_source_checkout(checkout)
+
+
+def test_coach_refuses_an_overlong_line_and_goes_on(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A line longer than coach reads is reported (with its length) and the contact goes on."""
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("calm\n" + "x" * 50_000 + "\nnext\n"))
+    assert main(["coach", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "error: the line is 50000 characters long" in out
+    assert "[2]" in out

@@ -310,3 +310,12 @@ def test_a_state_with_many_unknown_values_gives_a_short_error() -> None:
     with pytest.raises(de.StateError) as info:
         BOOK.resume(data)
     assert len(str(info.value)) < 2000
+
+
+def test_an_unvalidated_state_model_is_checked_like_its_json() -> None:
+    """A ConversationState built with model_construct (no validation) is checked on resume."""
+    good = _start().state
+    bad = de.ConversationState.model_construct(**{**dict(good), "seed": 10**30})
+    with pytest.raises(de.StateError, match="seed"):
+        BOOK.resume(bad)
+    assert BOOK.resume(good).state == good

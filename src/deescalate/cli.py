@@ -19,8 +19,9 @@ from typing import Any, TextIO
 
 from . import __version__
 from .conversation import Conversation, Event
-from .errors import CatalogueError, DeescalateError
+from .errors import CatalogueError, DeescalateError, ValueTooLongError
 from .i18n import display_name
+from .limits import MAX_NOTE_LENGTH
 from .models import Channel, Phrase, Playbook, Register, Stage, Tip
 from .picker import Phrasebook
 
@@ -444,6 +445,13 @@ class _Turns:
         self.json_lines = json_lines
         self.said = 0
 
+    def error(self, err: DeescalateError) -> None:
+        """Report a mistake in one turn; the contact goes on."""
+        if self.json_lines:
+            self.emit("error", {"message": str(err)})
+        else:
+            self.out.write(f"error: {err}\n")
+
     def emit(self, kind: str, data: dict[str, Any]) -> None:
         if self.json_lines:
             self.out.write(json.dumps({"type": kind, **data}, ensure_ascii=False) + "\n")
@@ -561,9 +569,12 @@ def _cmd_coach(args: argparse.Namespace, out: TextIO) -> int:
         if interactive and not args.json:
             out.write(f"({'next: ' + hint.value if hint else 'the contact is over'}) > ")
         out.flush()
-        line = sys.stdin.readline()
-        if not line:
+        line = _read_line(sys.stdin)
+        if line is None:
             break
+        if isinstance(line, int):
+            turns.error(ValueTooLongError("the line", line, _MAX_LINE))
+            continue
         command, _, rest = line.strip().partition(":")
         command = command.strip().lower()
         words = rest.strip() or None
@@ -595,13 +606,33 @@ def _cmd_coach(args: argparse.Namespace, out: TextIO) -> int:
                 turns.note(Event.coerce(command), words)
                 turns.advance()
         except DeescalateError as err:
-            if args.json:
-                turns.emit("error", {"message": str(err)})
-            else:
-                out.write(f"error: {err}\n")
+            turns.error(err)
     if interactive and not args.json:
         out.write("\n")
     return EXIT_OK
+
+
+_MAX_LINE = MAX_NOTE_LENGTH + 100
+"""The longest line coach reads: a command and the customer's words."""
+
+
+def _read_line(stream: TextIO) -> str | int | None:
+    """One line of input (None at its end), never more than ``_MAX_LINE`` characters.
+
+    A longer line is read to its end in bounded pieces, and its length is
+    returned instead, for the coach to report.
+    """
+    line = stream.readline(_MAX_LINE)
+    if not line:
+        return None
+    if len(line) < _MAX_LINE or line.endswith("\n"):
+        return line
+    length = len(line)
+    while True:  # the rest of an overlong line, piece by piece
+        rest = stream.readline(_MAX_LINE)
+        length += len(rest.rstrip("\n"))
+        if not rest or rest.endswith("\n"):
+            return length
 
 
 def _locale_text(locale: str | Sequence[str]) -> str:

@@ -972,6 +972,10 @@ def _parse_state(state: object) -> tuple[ConversationState, int]:
         ) from None
     if len(dumped) > MAX_STATE_BYTES:
         raise StateTooLargeError("the saved conversation state", len(dumped), MAX_STATE_BYTES)
+    if state is parsed:
+        # A model given as it is may have been built without validation
+        # (model_construct): it is checked like its JSON would be.
+        parsed = _validate_state(dumped)
     return parsed, len(dumped)
 
 
