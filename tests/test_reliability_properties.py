@@ -33,7 +33,7 @@ from deescalate.po import export_po, import_po
 BOOK = de.Phrasebook.default()
 SHIPPED = Path(str(shipped_catalogue()))
 SLOW = settings(
-    max_examples=40,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
