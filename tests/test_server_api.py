@@ -487,3 +487,44 @@ def test_key_file_problems_are_reported(tmp_path: Path) -> None:
     short.write_text("abc\n", encoding="utf-8")
     with pytest.raises(ValueError, match=":1: an API key has at least"):
         create_app(Settings(store="memory://", api_key_file=str(short)))
+
+
+# --- the documentation ---------------------------------------------------------------------
+
+SERVER_DOC = Path(__file__).resolve().parent.parent / "docs" / "server.md"
+
+
+def test_every_route_is_documented(client: TestClient) -> None:
+    """docs/server.md names every operation of the OpenAPI description."""
+    text = SERVER_DOC.read_text(encoding="utf-8")
+    paths = client.get("/openapi.json").json()["paths"]
+    missing = []
+    for path, operations in paths.items():
+        shown = path.replace("/v1/conversations/{conversation_id}", "$C")
+        missing += [
+            f"{m.upper()} {shown}" for m in operations if f"{m.upper()} {shown}" not in text
+        ]
+    assert missing == []
+
+
+def test_documented_pick_examples_are_what_the_server_says(client: TestClient) -> None:
+    """The GET and POST pick examples of docs/server.md show the server's real answers."""
+    text = SERVER_DOC.read_text(encoding="utf-8")
+    danish = client.get(
+        "/v1/pick",
+        params={"stage": "apologise", "situation": "late-delivery", "seed": 3},
+        headers={"Accept-Language": "da-DK,da;q=0.9"},
+    ).json()
+    money = client.post(
+        "/v1/pick",
+        json={
+            "stage": "resolve",
+            "situation": "billing-error",
+            "locale": "ro",
+            "seed": 1,
+            "entry": "resolve.billing-error.voucher",
+            "values": {"amount": {"amount": "12.50", "currency": "RON"}},
+        },
+    ).json()
+    assert f'"text":"{danish["text"]}"' in text
+    assert f'"text":"{money["text"]}"'.replace("\xa0", " ") in text.replace("\xa0", " ")
