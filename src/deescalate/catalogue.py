@@ -37,7 +37,7 @@ from .errors import (
 )
 from .i18n import PLURAL_ORDER, get_locale, parse_tag
 from .limits import MAX_CATALOGUE_FILE_BYTES, MAX_TEXT_LENGTH, MAX_TOML_DEPTH, MAX_VARIANTS
-from .models import Channel, Flag, Kind, PlaceholderType, Register, Stage
+from .models import Channel, Flag, Kind, PlaceholderType, Register, Signal, Stage
 from .phrasing import RepetitionRule
 from .render import (
     Formatter,
@@ -58,11 +58,13 @@ __all__ = [
     "LocaleData",
     "Neutral",
     "SituationDef",
+    "StageRule",
     "Variant",
     "decode_toml",
     "discover_locales",
     "display_path",
     "fingerprint",
+    "line_sets",
     "load_locale",
     "load_neutral",
     "load_overlay_locale",
@@ -371,6 +373,27 @@ def find_text_line(text: str, after: int | None, snippet: str) -> int | None:
 
 
 @dataclass(frozen=True, slots=True)
+class StageRule:
+    """How a situation's lines at one stage relate to its parent's (``[situations.x.stages.y]``).
+
+    ``extend`` (the default) offers the situation's own lines and then the
+    parent's; ``replace`` offers its own alone. ``exclude`` names parent lines
+    (phrases or tips) to leave out of an extension.
+    """
+
+    phrases: str = "extend"
+    tips: str = "extend"
+    exclude: frozenset[str] = frozenset()
+
+    def mode(self, kind: Kind) -> str:
+        """The rule for phrases or for tips."""
+        return self.phrases if kind is Kind.PHRASE else self.tips
+
+
+_EXTEND = StageRule()
+
+
+@dataclass(frozen=True, slots=True)
 class SituationDef:
     """A situation of the taxonomy, as the neutral file defines it."""
 
@@ -379,6 +402,12 @@ class SituationDef:
     parent: str | None
     inherits: bool
     ladder: tuple[str, ...]
+    stages: Mapping[Stage, StageRule] = field(default_factory=lambda: MappingProxyType({}))
+    """The stages whose lines do not simply extend the parent's, and how."""
+
+    def rule(self, stage: Stage) -> StageRule:
+        """How this situation's lines at ``stage`` relate to its parent's."""
+        return self.stages.get(stage, _EXTEND)
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,6 +459,18 @@ class GlossaryTerm:
 
 
 @dataclass(frozen=True, slots=True)
+class SignalPhrases:
+    """A locale's phrases for one signal (see :mod:`deescalate._patterns` for the syntax)."""
+
+    phrases: tuple[str, ...]
+    """Direct phrases: heard with high confidence."""
+    cues: tuple[str, ...]
+    """Weaker cues: heard with low confidence."""
+    not_: tuple[str, ...]
+    """Phrases that look like the signal but are not (figures of speech, negations)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Neutral:
     """The validated locale-neutral file."""
 
@@ -440,10 +481,20 @@ class Neutral:
     """Default placeholder values (``[values]``), used where a caller gives none."""
     origins: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Situation or entry id → the overlay file that defines it; others are in ``path``."""
+    lines: Mapping[tuple[str, Stage, Kind], tuple[tuple[str, str], ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    """(situation, stage, kind) → the ``(entry id, situation it comes from)`` pairs that
+    fit there, the situation's own first: the stage rules applied up the parent chain.
+    Every selection starts from this table; see :func:`line_sets`."""
 
     def origin(self, item_id: str) -> str:
         """The file that defines a situation or entry id."""
         return self.origins.get(item_id, self.path)
+
+    def line_ids(self, situation: str, stage: Stage, kind: Kind) -> tuple[str, ...]:
+        """The entry ids that fit ``situation`` at ``stage``, in order."""
+        return tuple(e for e, _ in self.lines.get((situation, stage, kind), ()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,6 +523,10 @@ class LocaleData:
     """Entry id → (path, text) of the overlay file its texts come from; others are in ``path``."""
     repetition: RepetitionRule | None = None
     """``[checks] repetition``: how much wording entries may share, or None for the default."""
+    signals: Mapping[Signal, SignalPhrases] = field(
+        repr=False, default_factory=lambda: MappingProxyType({})
+    )
+    """What the customer's words can signal (``[signals]``), for :meth:`Phrasebook.listen`."""
 
     def origin(self, entry_id: str) -> tuple[str, str]:
         """The path and text of the file that gives an entry's texts in this locale."""
@@ -521,7 +576,9 @@ def load_neutral(
                 field=f"situations.{sid}.parent",
                 line=find_line(text, "situations", sid, "parent"),
             )
-        situations[sid] = SituationDef(sid, s.description, s.parent, s.inherits, s.ladder)
+        situations[sid] = SituationDef(
+            sid, s.description, s.parent, s.inherits, s.ladder, _stage_rules(sid, s, path, text)
+        )
     if base is None and "general" not in situations:
         raise CatalogueError("the situation 'general' must be defined", path=path)
     known = {**below, **situations}
@@ -640,6 +697,7 @@ def load_neutral(
             situations=_frozen(situations),
             entries=_frozen(entries),
             values=_frozen(spec.values),
+            lines=_frozen(line_sets(situations, entries, set(situations), path, text)),
         )
     values = {**base.values, **spec.values}
     merged = {**base.entries, **entries}
@@ -650,7 +708,135 @@ def load_neutral(
         entries=_frozen(merged),
         values=_frozen(values),
         origins=_frozen({**base.origins, **dict.fromkeys([*situations, *entries], path)}),
+        lines=_frozen(line_sets(known, merged, set(situations), path, text)),
     )
+
+
+def _check_rule(
+    sid: str,
+    parent: str,
+    stage: Stage,
+    rule: StageRule,
+    entries: Mapping[str, EntryDef],
+    lines: Mapping[tuple[str, Stage, Kind], tuple[tuple[str, str], ...]],
+    path: str,
+    text: str,
+) -> None:
+    """Check one stage rule against what the parent gives and what is left."""
+
+    def fail(problem: str, key: str) -> CatalogueError:
+        return CatalogueError(
+            f"situation {sid!r}, stage {stage.value!r}: {problem}",
+            path=path,
+            field=f"situations.{sid}.stages.{stage.value}.{key}",
+            line=find_line(text, f"situations.{sid}.stages", stage.value, key),
+        )
+
+    for eid in sorted(rule.exclude):
+        entry = entries.get(eid)
+        if entry is None:
+            raise fail(f"excludes {eid!r}, which is not an entry", "exclude")
+        if eid not in {e for e, _ in lines.get((parent, stage, entry.kind), ())}:
+            raise fail(
+                f"excludes {eid!r}, which is not a {entry.kind.value} that {parent!r} "
+                "gives at this stage",
+                "exclude",
+            )
+        if rule.mode(entry.kind) == "replace":
+            raise fail(
+                f"excludes {eid!r}, but its {entry.kind.value}s replace the parent's anyway",
+                "exclude",
+            )
+    for kind in Kind:
+        key = "phrases" if kind is Kind.PHRASE else "tips"
+        if lines[(sid, stage, kind)] or not lines.get((parent, stage, kind)):
+            continue
+        how = (
+            f'{key} = "replace", but the situation has no {key} of its own here'
+            if rule.mode(kind) == "replace"
+            else f"its exclusions leave no {key} here"
+        )
+        raise fail(f"{how}: nothing would be left", key)
+
+
+def _stage_rules(sid: str, spec: Any, path: str, text: str) -> Mapping[Stage, StageRule]:
+    """The validated ``[situations.<sid>.stages.<stage>]`` tables of one situation."""
+    rules: dict[Stage, StageRule] = {}
+    for name, rule in spec.stages.items():
+        where = f"situations.{sid}.stages.{name}"
+        line = find_line(text, f"situations.{sid}.stages", name) or find_line(
+            text, "situations", sid
+        )
+        try:
+            stage = Stage(name)
+        except ValueError:
+            raise CatalogueError(
+                f"situation {sid!r}: unknown stage {name!r}; stages: "
+                + ", ".join(s.value for s in Stage),
+                path=path,
+                field=where,
+                line=line,
+            ) from None
+        if spec.parent is None or not spec.inherits:
+            raise CatalogueError(
+                f"situation {sid!r} inherits nothing, so a stage rule has nothing to extend, "
+                "replace or exclude",
+                path=path,
+                field=where,
+                line=line,
+            )
+        rules[stage] = StageRule(rule.phrases, rule.tips, frozenset(rule.exclude))
+    return _frozen(rules)
+
+
+def line_sets(
+    situations: Mapping[str, SituationDef],
+    entries: Mapping[str, EntryDef],
+    checked: set[str],
+    path: str,
+    text: str,
+) -> dict[tuple[str, Stage, Kind], tuple[tuple[str, str], ...]]:
+    """Apply every situation's stage rules: which entries fit each situation × stage × kind.
+
+    A situation's own entries come first, then (unless its rule for the stage
+    is ``replace``, or the situation does not inherit) its parent's set minus
+    the excluded ids. The rules of the situations in ``checked`` (those the
+    file at ``path`` defines) are validated: an excluded id must be a line the
+    parent gives at that stage, and a rule may not leave a stage with nothing
+    where the parent had something.
+    """
+    own: dict[tuple[str, Stage, Kind], list[str]] = {}
+    for entry in entries.values():
+        for sid in entry.situations:
+            own.setdefault((sid, entry.stage, entry.kind), []).append(entry.id)
+    result: dict[tuple[str, Stage, Kind], tuple[tuple[str, str], ...]] = {}
+
+    def lines(sid: str, stage: Stage, kind: Kind) -> tuple[tuple[str, str], ...]:
+        key = (sid, stage, kind)
+        if key in result:
+            return result[key]
+        situation = situations[sid]
+        mine = [(e, sid) for e in own.get(key, ())]
+        rule = situation.rule(stage)
+        found = tuple(mine)
+        if situation.parent is not None and situation.inherits and rule.mode(kind) == "extend":
+            taken = {e for e, _ in mine}
+            found += tuple(
+                (e, where)
+                for e, where in lines(situation.parent, stage, kind)
+                if e not in rule.exclude and e not in taken
+            )
+        result[key] = found
+        return found
+
+    for sid in situations:
+        for stage in Stage:
+            for kind in Kind:
+                lines(sid, stage, kind)
+    for sid in sorted(checked):
+        for stage, rule in situations[sid].stages.items():
+            _check_rule(sid, situations[sid].parent or "", stage, rule, entries, result, path, text)
+    return result
 
 
 def _check_defaults(
@@ -888,6 +1074,13 @@ def load_locale(data: Mapping[str, Any], text: str, path: str, neutral: Neutral)
         texts[eid] = by_register
         if entry_spec.source is not None:
             fingerprints[eid] = entry_spec.source
+    script = spec.checks.script
+    signals = {
+        signal: _signal_phrases(
+            signal, table.phrases, table.cues, table.not_, script=script, path=path, text=text
+        )
+        for signal, table in spec.signals.items()
+    }
     return LocaleData(
         id=meta.id,
         path=path,
@@ -905,7 +1098,49 @@ def load_locale(data: Mapping[str, Any], text: str, path: str, neutral: Neutral)
         repetition=None
         if spec.checks.repetition is None
         else RepetitionRule(**spec.checks.repetition.model_dump()),
+        signals=_frozen(signals),
     )
+
+
+def _signal_phrases(
+    signal: Signal,
+    phrases: tuple[str, ...],
+    cues: tuple[str, ...],
+    not_: tuple[str, ...],
+    *,
+    script: str,
+    path: str,
+    text: str,
+) -> SignalPhrases:
+    """Check a ``[signals.<name>]`` table's phrases: each must parse, none listed twice."""
+    from ._patterns import PatternError, compile_phrase, style_for
+
+    after = find_line(text, "signals", signal.value)
+    style = style_for(script)
+    seen: dict[str, str] = {}
+    for key, values in (("phrases", phrases), ("cues", cues), ("not", not_)):
+        for phrase in values:
+            problem: str | None = None
+            try:
+                compile_phrase(phrase, style)
+            except PatternError as err:
+                problem = f"{err} in {phrase!r}"
+            folded = " ".join(phrase.casefold().split())
+            if problem is None and folded in seen:
+                problem = (
+                    f"{phrase!r} is listed twice"
+                    if seen[folded] == key
+                    else f"{phrase!r} is listed in both {seen[folded]!r} and {key!r}"
+                )
+            if problem is not None:
+                raise CatalogueError(
+                    problem,
+                    path=path,
+                    field=f"signals.{signal.value}.{key}",
+                    line=find_text_line(text, after, phrase) or after,
+                )
+            seen[folded] = key
+    return SignalPhrases(phrases, cues, not_)
 
 
 # --- whole-catalogue checks at load ------------------------------------------------
@@ -1063,7 +1298,28 @@ def load_overlay_locale(
         fingerprints=_frozen(fingerprints),
         origins=_frozen(origins),
         repetition=layer.repetition if "repetition" in checks else base.repetition,
+        signals=_frozen(_merge_signals(base.signals, layer.signals)),
     )
+
+
+def _merge_signals(
+    base: Mapping[Signal, SignalPhrases], layer: Mapping[Signal, SignalPhrases]
+) -> dict[Signal, SignalPhrases]:
+    """An overlay's signal phrases added to the ones below it (an overlay only adds)."""
+    merged = dict(base)
+    for signal, added in layer.items():
+        below = merged.get(signal, SignalPhrases((), (), ()))
+        merged[signal] = SignalPhrases(
+            *(
+                old + tuple(p for p in new if p not in old)
+                for old, new in (
+                    (below.phrases, added.phrases),
+                    (below.cues, added.cues),
+                    (below.not_, added.not_),
+                )
+            )
+        )
+    return merged
 
 
 def _add_variants(
