@@ -31,7 +31,66 @@ SOURCE_LOCALE = "en"
 """The locale every catalogue is written from, and the last fallback."""
 
 LABEL_KEYS = frozenset([*(s.value for s in Stage), "phrases", "tips"])
-"""The keys of a locale file's ``[labels]`` table."""
+"""The keys every locale file's ``[labels]`` table has."""
+
+PAGE_LABEL_KEYS = frozenset(
+    "page-" + key
+    for key in [
+        "customer-language",
+        "agent-language",
+        "situation",
+        "channel",
+        "register",
+        "start",
+        "another",
+        "next",
+        "copy",
+        "copied",
+        "values",
+        "name",
+        "amount",
+        "currency",
+        "date",
+        "days",
+        "options",
+        "summary",
+        "crisis-line",
+        "events",
+        "insult",
+        "calmed",
+        "manager",
+        "legal",
+        "self-harm",
+        "violence",
+        "end",
+        "ladder",
+        "ladder-none",
+        "ladder-request",
+        "ladder-warning",
+        "ladder-final",
+        "ladder-end",
+        "safety",
+        "safety-steps",
+        "over",
+        "download",
+        "translators",
+        "heard",
+        "listen",
+        "heard-none",
+        "words",
+        "fallback",
+        "phone",
+        "chat",
+        "email",
+        "formal",
+        "informal",
+        "neutral",
+        "stage",
+        "tips",
+    ]
+)
+"""Optional ``[labels]`` keys: the agent-assist page's interface. The page shows the
+source locale's label, marked as untranslated, where a locale has none."""
 
 OVERLAY_MODES = ("replace", "add")
 """How an overlay's texts for an entry relate to the texts below it (``mode = ...``)."""

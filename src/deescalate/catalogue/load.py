@@ -36,6 +36,7 @@ from .data import (
     LABEL_KEYS,
     NEUTRAL_FILE,
     OVERLAY_MODES,
+    PAGE_LABEL_KEYS,
     SOURCE_LOCALE,
     EntryDef,
     GlossaryTerm,
@@ -434,7 +435,8 @@ def load_locale(data: Mapping[str, Any], text: str, path: str, neutral: Neutral)
             field="locale.default_register",
             line=find_line(text, "locale", None, "default_register"),
         )
-    for table, allowed in (("labels", LABEL_KEYS), ("situations", set(neutral.situations))):
+    label_keys = LABEL_KEYS | PAGE_LABEL_KEYS
+    for table, allowed in (("labels", label_keys), ("situations", set(neutral.situations))):
         values: Mapping[str, str] = getattr(spec, table)
         for key in values:
             if key not in allowed:
