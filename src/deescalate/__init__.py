@@ -46,6 +46,7 @@ from .errors import (
 )
 from .models import (
     Channel,
+    Confidence,
     Fallback,
     FallbackKind,
     Flag,
@@ -56,11 +57,12 @@ from .models import (
     Playbook,
     PlaybookStage,
     Register,
+    Signal,
     SituationInfo,
     Stage,
     Tip,
 )
-from .picker import Phrasebook, pick, playbook, text, tips
+from .picker import Phrasebook, listen, pick, playbook, text, tips
 from .render import Money
 
 __all__ = [
@@ -69,6 +71,7 @@ __all__ = [
     "CatalogueTooDeepError",
     "CatalogueTooLargeError",
     "Channel",
+    "Confidence",
     "Conversation",
     "ConversationState",
     "DeescalateError",
@@ -78,6 +81,9 @@ __all__ = [
     "FallbackKind",
     "Flag",
     "Gloss",
+    "Heard",
+    "HeardSignal",
+    "Hearing",
     "InvalidLocaleError",
     "InvalidOptionError",
     "InvalidValueError",
@@ -97,6 +103,7 @@ __all__ = [
     "PoFileError",
     "PoFileTooLargeError",
     "Register",
+    "Signal",
     "SituationInfo",
     "Stage",
     "StateError",
@@ -111,6 +118,7 @@ __all__ = [
     "UnknownStageError",
     "ValueTooLongError",
     "__version__",
+    "listen",
     "pick",
     "playbook",
     "text",
@@ -118,18 +126,35 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .conversation import Conversation, ConversationState, Event, LogKind, LogRecord
+    from .conversation import (
+        Conversation,
+        ConversationState,
+        Event,
+        LogKind,
+        LogRecord,
+    )
+    from .listening import Heard, HeardSignal, Hearing
 
-# Conversations are imported on first use, so `import deescalate` stays quick for
-# callers that only pick.
-_LAZY = frozenset({"Conversation", "ConversationState", "Event", "LogKind", "LogRecord"})
+# Conversations and listening are imported on first use, so `import deescalate` stays
+# quick for callers that only pick.
+_LAZY = {
+    "Conversation": "conversation",
+    "ConversationState": "conversation",
+    "Event": "conversation",
+    "Hearing": "listening",
+    "LogKind": "conversation",
+    "LogRecord": "conversation",
+    "Heard": "listening",
+    "HeardSignal": "listening",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from . import conversation
+    module_name = _LAZY.get(name)
+    if module_name is not None:
+        import importlib
 
-        value = getattr(conversation, name)
+        value = getattr(importlib.import_module(f".{module_name}", __name__), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'deescalate' has no attribute {name!r}")

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .catalogue import find_line
 from .errors import CatalogueError
-from .models import Channel, Flag, Kind, PlaceholderType, Register, Stage
+from .models import Channel, Flag, Kind, PlaceholderType, Register, Signal, Stage
 
 __all__ = ["LocaleFile", "NeutralFile", "OverlayNeutralFile", "RawVariant", "validate"]
 
@@ -101,12 +101,21 @@ class _GlossarySpec(_Strict):
     avoid: tuple[str, ...] = ()
 
 
+class _SignalSpec(_Strict):
+    phrases: tuple[str, ...] = Field(default=(), description="Direct phrases of the signal.")
+    cues: tuple[str, ...] = Field(default=(), description="Weaker cues (low confidence).")
+    not_: tuple[str, ...] = Field(
+        default=(), alias="not", description="Phrases that look like the signal but are not."
+    )
+
+
 class LocaleFile(_Strict):
     locale: _LocaleMeta
     checks: _Checks
     labels: dict[str, str] = {}
     situations: dict[str, str] = {}
     glossary: dict[str, _GlossarySpec] = {}
+    signals: dict[Signal, _SignalSpec] = {}
     entries: dict[str, _LocaleEntrySpec] = {}
 
 

@@ -37,7 +37,7 @@ from .errors import (
 )
 from .i18n import PLURAL_ORDER, get_locale, parse_tag
 from .limits import MAX_CATALOGUE_FILE_BYTES, MAX_TEXT_LENGTH, MAX_TOML_DEPTH, MAX_VARIANTS
-from .models import Channel, Flag, Kind, PlaceholderType, Register, Stage
+from .models import Channel, Flag, Kind, PlaceholderType, Register, Signal, Stage
 from .phrasing import RepetitionRule
 from .render import (
     Formatter,
@@ -430,6 +430,18 @@ class GlossaryTerm:
 
 
 @dataclass(frozen=True, slots=True)
+class SignalPhrases:
+    """A locale's phrases for one signal (see :mod:`deescalate._patterns` for the syntax)."""
+
+    phrases: tuple[str, ...]
+    """Direct phrases: heard with high confidence."""
+    cues: tuple[str, ...]
+    """Weaker cues: heard with low confidence."""
+    not_: tuple[str, ...]
+    """Phrases that look like the signal but are not (figures of speech, negations)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Neutral:
     """The validated locale-neutral file."""
 
@@ -472,6 +484,10 @@ class LocaleData:
     """Entry id → (path, text) of the overlay file its texts come from; others are in ``path``."""
     repetition: RepetitionRule | None = None
     """``[checks] repetition``: how much wording entries may share, or None for the default."""
+    signals: Mapping[Signal, SignalPhrases] = field(
+        repr=False, default_factory=lambda: MappingProxyType({})
+    )
+    """What the customer's words can signal (``[signals]``), for :meth:`Phrasebook.listen`."""
 
     def origin(self, entry_id: str) -> tuple[str, str]:
         """The path and text of the file that gives an entry's texts in this locale."""
@@ -888,6 +904,13 @@ def load_locale(data: Mapping[str, Any], text: str, path: str, neutral: Neutral)
         texts[eid] = by_register
         if entry_spec.source is not None:
             fingerprints[eid] = entry_spec.source
+    script = spec.checks.script
+    signals = {
+        signal: _signal_phrases(
+            signal, table.phrases, table.cues, table.not_, script=script, path=path, text=text
+        )
+        for signal, table in spec.signals.items()
+    }
     return LocaleData(
         id=meta.id,
         path=path,
@@ -905,7 +928,49 @@ def load_locale(data: Mapping[str, Any], text: str, path: str, neutral: Neutral)
         repetition=None
         if spec.checks.repetition is None
         else RepetitionRule(**spec.checks.repetition.model_dump()),
+        signals=_frozen(signals),
     )
+
+
+def _signal_phrases(
+    signal: Signal,
+    phrases: tuple[str, ...],
+    cues: tuple[str, ...],
+    not_: tuple[str, ...],
+    *,
+    script: str,
+    path: str,
+    text: str,
+) -> SignalPhrases:
+    """Check a ``[signals.<name>]`` table's phrases: each must parse, none listed twice."""
+    from ._patterns import PatternError, compile_phrase, style_for
+
+    after = find_line(text, "signals", signal.value)
+    style = style_for(script)
+    seen: dict[str, str] = {}
+    for key, values in (("phrases", phrases), ("cues", cues), ("not", not_)):
+        for phrase in values:
+            problem: str | None = None
+            try:
+                compile_phrase(phrase, style)
+            except PatternError as err:
+                problem = f"{err} in {phrase!r}"
+            folded = " ".join(phrase.casefold().split())
+            if problem is None and folded in seen:
+                problem = (
+                    f"{phrase!r} is listed twice"
+                    if seen[folded] == key
+                    else f"{phrase!r} is listed in both {seen[folded]!r} and {key!r}"
+                )
+            if problem is not None:
+                raise CatalogueError(
+                    problem,
+                    path=path,
+                    field=f"signals.{signal.value}.{key}",
+                    line=find_text_line(text, after, phrase) or after,
+                )
+            seen[folded] = key
+    return SignalPhrases(phrases, cues, not_)
 
 
 # --- whole-catalogue checks at load ------------------------------------------------
@@ -1063,7 +1128,28 @@ def load_overlay_locale(
         fingerprints=_frozen(fingerprints),
         origins=_frozen(origins),
         repetition=layer.repetition if "repetition" in checks else base.repetition,
+        signals=_frozen(_merge_signals(base.signals, layer.signals)),
     )
+
+
+def _merge_signals(
+    base: Mapping[Signal, SignalPhrases], layer: Mapping[Signal, SignalPhrases]
+) -> dict[Signal, SignalPhrases]:
+    """An overlay's signal phrases added to the ones below it (an overlay only adds)."""
+    merged = dict(base)
+    for signal, added in layer.items():
+        below = merged.get(signal, SignalPhrases((), (), ()))
+        merged[signal] = SignalPhrases(
+            *(
+                old + tuple(p for p in new if p not in old)
+                for old, new in (
+                    (below.phrases, added.phrases),
+                    (below.cues, added.cues),
+                    (below.not_, added.not_),
+                )
+            )
+        )
+    return merged
 
 
 def _add_variants(

@@ -156,6 +156,24 @@ def _cmd_tips(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _cmd_listen(args: argparse.Namespace, out: TextIO) -> int:
+    heard = _book(args).listen(args.text, locale=_locale_arg(args.locale))
+    if args.json:
+        _emit_json(_dump(heard), out)
+        return EXIT_OK
+    if not heard.signals:
+        out.write("nothing heard\n")
+    for signal in heard.signals:
+        suggests = f" → {signal.situation}" if signal.situation else ""
+        out.write(
+            f"{signal.signal.value} ({signal.confidence.value}): «{signal.words}»"
+            f"{suggests}, event {signal.event.value}\n"
+        )
+    for warning in heard.warnings:
+        out.write(f"  (warning: {warning})\n")
+    return EXIT_OK
+
+
 def _cmd_playbook(args: argparse.Namespace, out: TextIO) -> int:
     book = _book(args)
     pb = book.playbook(
@@ -751,6 +769,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--value", action="append", metavar="NAME=VALUE", help="placeholder value")
     p.add_argument("--seed", type=int, help="make the choice deterministic")
     p.set_defaults(handler=_cmd_playbook)
+
+    p = commands.add_parser(
+        "listen", help="what a customer's words signal (hints for the agent, not a verdict)"
+    )
+    p.add_argument("text", help="one utterance: a transcript line or a chat message")
+    p.add_argument(
+        "--locale",
+        default="en",
+        help="the language the customer writes in: a tag, list or Accept-Language (default: en)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=_cmd_listen)
 
     p = commands.add_parser("situations", help="the situations and what they mean")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -44,7 +44,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
@@ -61,6 +61,9 @@ from .errors import (
 from .i18n import parse_preferences
 from .models import Channel, Kind, Phrase, Register, Stage, Tip, coerce_option
 from .picker import Phrasebook
+
+if TYPE_CHECKING:
+    from .listening import Hearing
 
 __all__ = [
     "ABUSE_SITUATION",
@@ -626,6 +629,34 @@ class Conversation:
                     ladder_step=self._state.ladder_step,
                 )
             )
+
+    def hear(self, text: str) -> Hearing:
+        """Listen to what the customer said and note the events it implies.
+
+        The utterance is heard with :meth:`Phrasebook.listen` in the
+        conversation's locale. Each direct (high-confidence) signal is noted
+        once, with ``text`` as the customer's exact words: a self-harm or
+        violence signal turns safety mode on at once; abuse climbs the ladder
+        exactly one step however many insults the utterance holds; a calming
+        signal steps it back as ``note("calmed-down")`` does (not when the same
+        utterance is abusive); a manager request, a legal threat or distress
+        brings its situation in. Low-confidence cues are returned for the agent
+        to judge and change nothing. Nothing heard, nothing noted.
+
+        >>> import deescalate as de
+        >>> conv = de.Phrasebook.default().conversation(situation="late-delivery", seed=1)
+        >>> conv.hear("This is useless, you idiot!").noted
+        (<Event.INSULT: 'insult'>,)
+        >>> conv.ladder_step
+        1
+        """
+        from .listening import Hearing
+
+        heard = self._book.listen(text, locale=self._state.locale)
+        events = heard.events()
+        for event in events:
+            self.note(event, words=heard.text)
+        return Hearing(heard=heard, noted=events)
 
     def next_stage(self) -> Stage | None:
         """The stage to go to now, or ``None`` when the contact and its cool-down are over.

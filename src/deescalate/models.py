@@ -16,6 +16,7 @@ from .errors import InvalidOptionError, UnknownStageError
 
 __all__ = [
     "Channel",
+    "Confidence",
     "Fallback",
     "FallbackKind",
     "Flag",
@@ -26,6 +27,7 @@ __all__ = [
     "Playbook",
     "PlaybookStage",
     "Register",
+    "Signal",
     "SituationInfo",
     "Stage",
     "Tip",
@@ -107,6 +109,34 @@ class PlaceholderType(StrEnum):
     MONEY = "money"
     DATE = "date"
     LIST = "list"
+
+
+class Signal(StrEnum):
+    """What a customer's words can signal, as :meth:`Phrasebook.listen` hears it."""
+
+    SELF_HARM = "self-harm"
+    """Talk of suicide or of harming themselves."""
+    VIOLENCE = "violence"
+    """A threat to hurt someone."""
+    ABUSE = "abuse"
+    """Insults or obscenities aimed at the agent."""
+    WANTS_MANAGER = "wants-manager"
+    """A demand for a manager or supervisor."""
+    LEGAL_THREAT = "legal-threat"
+    """A threat to sue or take legal action."""
+    DISTRESSED = "distressed"
+    """Tears, despair, being at the end of their tether."""
+    CALMED_DOWN = "calmed-down"
+    """Signs of calming: thanks, an apology for shouting, agreement."""
+
+
+class Confidence(StrEnum):
+    """How directly a signal was said."""
+
+    HIGH = "high"
+    """A direct phrase of the signal."""
+    LOW = "low"
+    """A weaker cue: worth a look by the agent, not acted on by itself."""
 
 
 class FallbackKind(StrEnum):

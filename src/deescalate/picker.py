@@ -79,8 +79,9 @@ from .render import (
 
 if TYPE_CHECKING:  # conversation imports this module; import it lazily at run time
     from .conversation import Conversation, ConversationState
+    from .listening import Heard
 
-__all__ = ["CURRENCY", "MISSING", "Phrasebook", "pick", "playbook", "text", "tips"]
+__all__ = ["CURRENCY", "MISSING", "Phrasebook", "listen", "pick", "playbook", "text", "tips"]
 
 _ANY_CHANNEL = frozenset(Channel)
 _ABSENT = object()
@@ -1109,6 +1110,27 @@ class Phrasebook:
             warnings=warnings,
         )
 
+    # --- listening -------------------------------------------------------------------
+
+    def listen(self, text: str, *, locale: str | Sequence[str] = "en") -> Heard:
+        """What a customer's words signal, heard with the phrases of ``locale``'s catalogue.
+
+        ``text`` is one utterance: a transcript line or a chat message. The
+        result lists each signal heard (self-harm, violence, legal threat,
+        abuse, a manager request, distress, calming down) with the customer's
+        words that carried it, the situation and conversation event it
+        suggests, and a confidence: ``high`` for a direct phrase, ``low`` for
+        a weaker cue. These are hints for the agent, never a verdict.
+        :meth:`Conversation.hear` notes what the direct signals imply.
+
+        >>> heard = Phrasebook.default().listen("Jeg vil tale med din chef", locale="da")
+        >>> heard.signals[0].signal.value, heard.situation
+        ('wants-manager', 'wants-manager')
+        """
+        from .listening import listen
+
+        return listen(self, text, locale=locale)
+
     # --- conversations --------------------------------------------------------------
 
     def conversation(self, **options: Any) -> Conversation:
@@ -1190,3 +1212,8 @@ def tips(stage: Stage | str, **options: Any) -> tuple[Tip, ...]:
 def playbook(situation: str = "general", **options: Any) -> Playbook:
     """:meth:`Phrasebook.playbook` on the shipped catalogues."""
     return _default_book().playbook(situation, **options)
+
+
+def listen(text: str, *, locale: str | Sequence[str] = "en") -> Heard:
+    """:meth:`Phrasebook.listen` on the shipped catalogues."""
+    return _default_book().listen(text, locale=locale)

@@ -1,0 +1,421 @@
+"""The small pattern language of the ``[signals]`` tables, and how text is folded for it.
+
+A signal phrase is written as a translator would say it, with three marks:
+
+- ``[words]``: optional words (``i [really] want to die``), or ``[one|other]``;
+- ``(this|that one)``: one of several alternatives;
+- ``word*``: a word start; the word may go on (``kill*`` is kill, kills, killed, killer).
+
+Everything else is a literal word. Matching ignores case, repeated letters
+(``pleeease``), and the punctuation and spacing between words; in Latin-script
+languages it also ignores accents and the common chat spellings of letters
+(``aa`` for ``å``, ``ae`` for ``æ``, ``s`` for ``ș``/``ş``). Korean words match
+at the start of an eojeol and take any particle or ending (``죽고 싶`` is 죽고
+싶다, 싶어요, 죽고싶습니다; ``책임자 바꿔`` is 책임자를 바꿔 주세요); Chinese matches
+without regard to spaces.
+
+This module is pure: it parses and compiles, and knows nothing of catalogues.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+
+__all__ = [
+    "MAX_PHRASE_LENGTH",
+    "PatternError",
+    "Style",
+    "compile_alternation",
+    "compile_phrase",
+    "fold",
+    "fold_table",
+    "parse",
+    "style_for",
+]
+
+MAX_PHRASE_LENGTH = 400
+"""The longest signal phrase, in characters."""
+
+_MARKS = "[]()|*"
+
+
+class PatternError(ValueError):
+    """A signal phrase that is not valid; the catalogue loader reports it with its place."""
+
+
+class Style(Enum):
+    """How a language separates words, which decides how a phrase is matched."""
+
+    SPACED = "spaced"
+    """Words between spaces; whole words match (af, da, en, ro, ...)."""
+    EOJEOL = "eojeol"
+    """Korean: a word matches at the start of an eojeol and takes any ending."""
+    UNSPACED = "unspaced"
+    """Chinese and Japanese: no spaces; a phrase matches anywhere."""
+
+
+def style_for(script: str) -> Style:
+    """The matching style of a locale, from its script code (``Latn``, ``Kore``, ``Hans``...)."""
+    if script in ("Kore", "Hang"):
+        return Style.EOJEOL
+    if script in ("Hans", "Hant", "Jpan", "Hani"):
+        return Style.UNSPACED
+    return Style.SPACED
+
+
+# --- the syntax tree ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    text: str
+    open_end: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Optional:
+    body: tuple[_Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Choice:
+    options: tuple[tuple[_Node, ...], ...]
+
+
+_Node = _Word | _Optional | _Choice
+
+_GLUED = re.compile(r"[^\s\[\]()|][\[(]|[\])][^\s\[\]()|*]")
+_TOKEN = re.compile(r"\s*(\[|\]|\(|\)|\||[^\s\[\]()|]+)")
+
+
+def parse(phrase: str) -> tuple[_Node, ...]:
+    """Parse a phrase into its words, optional parts and alternatives.
+
+    >>> parse("i [really] want*")
+    (_Word(text='i', open_end=False), _Optional(body=(_Word(text='really', open_end=False),)), \
+_Word(text='want', open_end=True))
+
+    A phrase that could match nothing in particular is refused:
+
+    >>> parse("[maybe]")
+    Traceback (most recent call last):
+    ...
+    deescalate._patterns.PatternError: the phrase has no word that must be present
+    """
+    if not phrase.strip():
+        raise PatternError("the phrase is empty")
+    if len(phrase) > MAX_PHRASE_LENGTH:
+        raise PatternError(f"the phrase is longer than {MAX_PHRASE_LENGTH} characters")
+    if _GLUED.search(phrase):
+        raise PatternError("put a space between a word and a bracket")
+    tokens: list[str] = []
+    position = 0
+    stripped = phrase.rstrip()
+    while position < len(stripped):
+        match = _TOKEN.match(stripped, position)
+        if match is None:  # pragma: no cover - the token pattern matches any non-space
+            raise PatternError(f"cannot read the phrase at character {position + 1}")
+        tokens.append(match.group(1))
+        position = match.end()
+    nodes, rest = _sequence(tokens, 0, closing=None)
+    if rest != len(tokens):
+        raise PatternError(f"unexpected {tokens[rest]!r}")
+    if not _required(nodes):
+        raise PatternError("the phrase has no word that must be present")
+    return nodes
+
+
+def _sequence(tokens: list[str], start: int, closing: str | None) -> tuple[tuple[_Node, ...], int]:
+    nodes: list[_Node] = []
+    index = start
+    while index < len(tokens):
+        token = tokens[index]
+        if token in ("]", ")", "|"):
+            if closing is None:
+                raise PatternError(f"unexpected {token!r}")
+            break
+        if token in ("[", "("):
+            close = "]" if token == "[" else ")"
+            options: list[tuple[_Node, ...]] = []
+            index += 1
+            while True:
+                option, index = _sequence(tokens, index, closing=close)
+                if not option:
+                    raise PatternError(f"an empty alternative in '{token}…{close}'")
+                if isinstance(option[0], _Optional) and token == "(":
+                    raise PatternError(
+                        "an alternative may not start with an optional part: "
+                        "write it as two alternatives"
+                    )
+                options.append(option)
+                if index >= len(tokens):
+                    raise PatternError(f"a {token!r} is not closed")
+                if tokens[index] == close:
+                    index += 1
+                    break
+                if tokens[index] != "|":
+                    raise PatternError(f"unexpected {tokens[index]!r} in '{token}…{close}'")
+                index += 1
+            choice: _Node = (
+                options[0][0]
+                if len(options) == 1 and len(options[0]) == 1
+                else (_Choice(tuple(options)))
+            )
+            nodes.append(_Optional((choice,)) if token == "[" else choice)
+        else:
+            nodes.append(_word(token))
+            index += 1
+    return tuple(nodes), index
+
+
+def _word(token: str) -> _Word:
+    open_end = token.endswith("*")
+    body = token[:-1] if open_end else token
+    if not body:
+        raise PatternError("a '*' must follow the start of a word")
+    if "*" in body:
+        raise PatternError("'*' may only end a word")
+    return _Word(body, open_end)
+
+
+def _required(nodes: Iterable[_Node]) -> int:
+    """How many characters any match must contain, at the least."""
+    total = 0
+    for node in nodes:
+        if isinstance(node, _Word):
+            total += len(node.text)
+        elif isinstance(node, _Choice):
+            total += min(_required(option) for option in node.options)
+    return total
+
+
+# --- folding text and phrases alike ------------------------------------------------
+
+# Letters that do not decompose but have a common two-letter chat spelling.
+_LIGATURES = {"æ": "ae", "ø": "oe", "œ": "oe", "ß": "ss", "ð": "d", "þ": "th", "ł": "l"}
+_APOSTROPHES = "’‘ʼ`´′"
+
+
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table that folds one character at a time, filled as text arrives."""
+
+    def __init__(self, style: Style) -> None:
+        super().__init__()
+        self.style = style
+
+    def __missing__(self, codepoint: int) -> str:
+        folded = _fold_char(chr(codepoint), self.style)
+        if len(self) < 65536:  # bounded: a flood of odd characters cannot grow it forever
+            self[codepoint] = folded
+        return folded
+
+
+def _fold_char(char: str, style: Style) -> str:
+    if char in _APOSTROPHES:
+        return "'"
+    if style is Style.SPACED:
+        lowered = char.casefold()
+        out = []
+        for piece in lowered:
+            piece = _LIGATURES.get(piece, piece)
+            decomposed = unicodedata.normalize("NFKD", piece)
+            out.append("".join(c for c in decomposed if not unicodedata.combining(c)))
+        return "".join(out)
+    return unicodedata.normalize("NFKC", char).casefold()
+
+
+@lru_cache(maxsize=8)
+def fold_table(style: Style) -> _FoldTable:
+    """The translate table of one style (shared; it only grows, up to a bound)."""
+    return _FoldTable(style)
+
+
+def fold(text: str, style: Style) -> str:
+    """Fold text for matching: case, width, accents (Latin), apostrophes.
+
+    >>> fold("Şi NU-MI SPUNEȚI", Style.SPACED), fold("Ｔｅｓｔ", Style.EOJEOL)
+    ('si nu-mi spuneti', 'test')
+    """
+    return unicodedata.normalize("NFC", text).translate(fold_table(style))
+
+
+# --- compiling to a regular expression ----------------------------------------------
+
+
+MAX_STARTS = 64
+"""The most ways one phrase may start (each optional or alternative first word is one)."""
+
+
+_TRIE_DEPTH = 4
+"""How many leading letters :func:`compile_alternation` shares between phrases."""
+
+
+def compile_phrase(phrase: str, style: Style) -> list[tuple[str, str]]:
+    """Each way a phrase can start: the letters it starts with, and a regex for the rest.
+
+    The leading letters (folded) are kept apart so that
+    :func:`compile_alternation` can share them between phrases; the regex
+    matches what follows them.
+
+    >>> [letters for letters, _ in compile_phrase("[i] (die*|end it)", Style.SPACED)]
+    ['i', 'die', 'end']
+    """
+    starts = _starts(parse(phrase))
+    if len(starts) > MAX_STARTS:
+        raise PatternError(f"the phrase can start in more than {MAX_STARTS} ways")
+    compiled = []
+    for sequence in starts:
+        head = sequence[0]
+        if not isinstance(head, _Word):  # pragma: no cover - _starts puts a word first
+            raise PatternError("a phrase must start with a word")
+        # Leading marks are left out (Afrikaans 'n is often written n in chat).
+        folded = _letters(head, style).lstrip("'-")
+        count = next((i for i, char in enumerate(folded) if not char.isalnum()), len(folded))
+        if count == 0:
+            raise PatternError("a phrase must start with a letter")
+        tail = "".join(_joiner(style) + _piece(char, style) for char in folded[count:])
+        tail += _word_end(head, style) + _compile_sequence(sequence[1:], style)
+        compiled.append((folded[:count], tail))
+    return compiled
+
+
+def compile_alternation(
+    phrases: Sequence[str], style: Style
+) -> tuple[re.Pattern[str], tuple[int, ...]] | None:
+    """One regex for many phrases, and which phrase each of its groups marks.
+
+    Every way a phrase can start ends in an empty group; after a match,
+    ``owners[match.lastindex - 1]`` is the index in ``phrases`` of the phrase
+    that matched. The phrases' first letters are shared, as in a trie, so the
+    regex engine tries only the phrases that start like the text does, and
+    only where a word starts (anywhere, for Chinese). Where several phrases match at one
+    place, the earliest in
+    ``phrases`` among those sharing the most letters wins.
+
+    >>> rx, owners = compile_alternation(["kill* you", "kind"], Style.SPACED)
+    >>> owners[rx.search(fold("Thank you, you are KIND", Style.SPACED)).lastindex - 1]
+    1
+    """
+    if not phrases:
+        return None
+    items = [
+        (letters, tail, index)
+        for index, phrase in enumerate(phrases)
+        for letters, tail in compile_phrase(phrase, style)
+    ]
+    owners: list[int] = []
+    alternation = _group(_trie(items, 0, style, owners))
+    if style is not Style.UNSPACED:
+        # A phrase starts a word (an eojeol, in Korean): checked once, before the letters,
+        # so that the engine tries letters only where a word starts.
+        alternation = r"(?<!\w)" + alternation
+    return re.compile(alternation), tuple(owners)
+
+
+def _trie(items: list[tuple[str, str, int]], depth: int, style: Style, owners: list[int]) -> str:
+    """The alternation of ``items`` (letters still to match, the rest, owner), shared."""
+    children: dict[str, list[tuple[str, str, int]]] = {}
+    order: list[tuple[int, str | None, str]] = []  # (first owner, child letter or None, regex)
+    for letters, tail, owner in items:
+        if letters and depth < _TRIE_DEPTH:
+            if letters[0] not in children:
+                order.append((owner, letters[0], ""))
+            children.setdefault(letters[0], []).append((letters[1:], tail, owner))
+        else:
+            order.append(
+                (owner, None, "".join(_joiner(style) + _piece(c, style) for c in letters) + tail)
+            )
+    branches = []
+    for owner, letter, regex in sorted(order, key=lambda item: item[0]):
+        if letter is None:
+            owners.append(owner)
+            branches.append(f"{regex}()")
+            continue
+        if depth == 0:
+            # The first letter as such (a literal the engine skips on quickly); it may
+            # still be repeated ("nooo"), like every letter.
+            head = re.escape(letter) + re.escape(letter) + "*"
+        else:
+            head = _joiner(style) + _piece(letter, style)
+        branches.append(head + _group(_trie(children[letter], depth + 1, style, owners)))
+    return "|".join(branches)
+
+
+def _group(alternation: str) -> str:
+    return f"(?:{alternation})" if "|" in alternation else alternation
+
+
+def _starts(sequence: tuple[_Node, ...]) -> list[tuple[_Node, ...]]:
+    """Every way of reading ``sequence`` so that it starts with a word."""
+    if not sequence:
+        return []
+    head, rest = sequence[0], sequence[1:]
+    if isinstance(head, _Word):
+        return [sequence]
+    if isinstance(head, _Choice):
+        return [start for option in head.options for start in _starts(option + rest)]
+    return _starts(head.body + rest) + _starts(rest)
+
+
+def _compile_sequence(nodes: tuple[_Node, ...], style: Style) -> str:
+    return "".join(_compile_node(node, style) for node in nodes)
+
+
+def _separator(style: Style) -> str:
+    # Between words: spaces and punctuation in spaced text; in Korean, the rest of the
+    # eojeol (its particle or ending) and any spacing, or none; in Chinese, any spacing.
+    if style is Style.SPACED:
+        return r"[\W_]+"
+    return r"\w*\s*" if style is Style.EOJEOL else r"\s*"
+
+
+def _joiner(style: Style) -> str:
+    # Chinese chat puts stray spaces anywhere; between two characters, allow them.
+    return r"\s*" if style is Style.UNSPACED else ""
+
+
+def _compile_node(node: _Node, style: Style) -> str:
+    sep = _separator(style)
+    if isinstance(node, _Word):
+        return sep + _compile_word(node, style)
+    if isinstance(node, _Optional):
+        # The separator that joins an optional part goes with it, so that leaving it out
+        # leaves one separator, not two.
+        return f"(?:{_compile_sequence(node.body, style)})?"
+    # An alternative starts with a word or another choice (the parser sees to it), so
+    # taking off its first separator leaves the one in front of the choice.
+    options = "|".join(
+        _compile_sequence(option, style).removeprefix(sep) for option in node.options
+    )
+    return f"{sep}(?:{options})"
+
+
+def _letters(word: _Word, style: Style) -> str:
+    return fold(word.text, style)
+
+
+def _piece(char: str, style: Style) -> str:
+    if char == "'":
+        return "'?"
+    if char == "-":
+        return r"[-\s]?"
+    if char.isspace():
+        return _separator(style)
+    # A letter may be repeated, as people do in chat ("nooo", "pleeease").
+    return re.escape(char) + "+"
+
+
+def _word_end(word: _Word, style: Style) -> str:
+    if style is not Style.SPACED:
+        return ""  # Korean stems take any ending; Chinese has no word ends
+    return r"\w*" if word.open_end else r"(?!\w)"
+
+
+def _compile_word(word: _Word, style: Style) -> str:
+    body = _joiner(style).join(_piece(char, style) for char in _letters(word, style))
+    return body + _word_end(word, style)

@@ -1,0 +1,297 @@
+"""Listening: what a customer's words signal, heard with each language's own phrases.
+
+:meth:`Phrasebook.listen` reads one utterance (a transcript line or a chat
+message) against the ``[signals]`` table of its locale's catalogue and says
+which signals it carries — self-harm, violence, abuse, a manager request, a
+legal threat, distress, calming down — with the words that carried them.
+
+The results are **hints for a person**, never a verdict: a phrase list hears
+what it was written to hear, in the words its translators foresaw, and nothing
+else. A missed signal is the expensive mistake, so safety phrases are written
+broadly; an agent still reads every hint before acting on it.
+
+>>> import deescalate as de
+>>> heard = de.Phrasebook.default().listen("I want to speak to your manager", locale="en")
+>>> [(s.signal.value, s.confidence.value, s.words) for s in heard.signals]
+[('wants-manager', 'high', 'speak to your manager')]
+>>> heard.situation
+'wants-manager'
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ._patterns import Style, compile_alternation, fold, fold_table, style_for
+from .catalogue import LocaleData, SignalPhrases
+from .conversation import Event
+from .errors import InvalidValueError, ValueTooLongError
+from .i18n import negotiate
+from .models import Confidence, Fallback, Signal
+
+if TYPE_CHECKING:
+    from .picker import Phrasebook
+
+__all__ = ["MAX_UTTERANCE_LENGTH", "SIGNAL_ORDER", "Heard", "HeardSignal", "Hearing", "listen"]
+
+MAX_UTTERANCE_LENGTH = 10_000
+"""The longest utterance :meth:`Phrasebook.listen` reads, in characters."""
+
+SIGNAL_ORDER: tuple[Signal, ...] = (
+    Signal.SELF_HARM,
+    Signal.VIOLENCE,
+    Signal.LEGAL_THREAT,
+    Signal.ABUSE,
+    Signal.WANTS_MANAGER,
+    Signal.DISTRESSED,
+    Signal.CALMED_DOWN,
+)
+"""Signals from the most to the least urgent: the order results are listed in."""
+
+# What each signal suggests: the situation to move to and the conversation event to note.
+_SUGGESTS: Mapping[Signal, tuple[str | None, Event]] = {
+    Signal.SELF_HARM: ("safety-threat", Event.SELF_HARM),
+    Signal.VIOLENCE: ("safety-threat", Event.VIOLENCE),
+    Signal.LEGAL_THREAT: ("legal-threat", Event.THREATENED_TO_SUE),
+    Signal.ABUSE: ("abusive-language", Event.INSULT),
+    Signal.WANTS_MANAGER: ("wants-manager", Event.ASKED_FOR_MANAGER),
+    Signal.DISTRESSED: ("distressed", Event.CRIED),
+    Signal.CALMED_DOWN: (None, Event.CALMED_DOWN),
+}
+
+_RANK = {signal: rank for rank, signal in enumerate(SIGNAL_ORDER)}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class HeardSignal(_Frozen):
+    """One signal heard in an utterance, with the words that carried it."""
+
+    signal: Signal = Field(description="What the words signal.")
+    confidence: Confidence = Field(
+        description="'high' for a direct phrase of the signal, 'low' for a weaker cue."
+    )
+    situation: str | None = Field(
+        description="The situation it suggests (None for calmed-down, which suggests none)."
+    )
+    event: Event = Field(description="The conversation event it suggests.")
+    start: int = Field(ge=0, description="Where the words start in Heard.text.")
+    end: int = Field(ge=0, description="Where the words end in Heard.text.")
+    words: str = Field(description="The customer's words that carried the signal.")
+    phrase: str = Field(description="The catalogue phrase they matched, as written there.")
+
+
+class Heard(_Frozen):
+    """What :meth:`Phrasebook.listen` heard in one utterance.
+
+    ``signals`` lists every signal heard, the most urgent first (self-harm,
+    violence, legal threat, abuse, manager, distress, calming down). These are
+    hints for the agent, not a verdict.
+    """
+
+    text: str = Field(description="The utterance, in Unicode NFC form; spans index into it.")
+    locale: str = Field(description="The catalogue whose phrases were listened with.")
+    signals: tuple[HeardSignal, ...] = Field(description="The signals heard, most urgent first.")
+    fallback: Fallback | None = Field(
+        default=None, description="Set when the requested locale has no catalogue of its own."
+    )
+    warnings: tuple[str, ...] = Field(default=(), description="Notes worth showing a developer.")
+
+    @property
+    def safety(self) -> bool:
+        """Whether a direct phrase of self-harm or violence was heard."""
+        return any(
+            s.confidence is Confidence.HIGH and s.situation == "safety-threat" for s in self.signals
+        )
+
+    @property
+    def situation(self) -> str | None:
+        """The situation the most urgent direct signal suggests, if any."""
+        return next(
+            (
+                s.situation
+                for s in self.signals
+                if s.confidence is Confidence.HIGH and s.situation is not None
+            ),
+            None,
+        )
+
+    def events(self) -> tuple[Event, ...]:
+        """The conversation events the direct signals imply, each once, most urgent first.
+
+        Abuse counts once per utterance however many insults it holds; calming
+        down is dropped when the same utterance is abusive.
+        """
+        kinds = {s.signal for s in self.signals if s.confidence is Confidence.HIGH}
+        if Signal.ABUSE in kinds:
+            kinds.discard(Signal.CALMED_DOWN)
+        return tuple(_SUGGESTS[s][1] for s in SIGNAL_ORDER if s in kinds)
+
+
+class Hearing(_Frozen):
+    """What :meth:`Conversation.hear` heard in an utterance and what it noted."""
+
+    heard: Heard = Field(description="What the words signal (see Phrasebook.listen).")
+    noted: tuple[Event, ...] = Field(description="The events noted in the conversation.")
+
+
+# --- compiled matchers, one per loaded locale -----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    signal: Signal
+    confidence: Confidence
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Matcher:
+    style: Style
+    heard: tuple[re.Pattern[str], tuple[int, ...]] | None
+    """Every phrase and cue in one alternation, and the phrase (index) of each group."""
+    phrases: tuple[_Phrase, ...]
+    not_: Mapping[Signal, tuple[re.Pattern[str], tuple[int, ...]]]
+    """Per signal, the phrases that look like it but are not."""
+
+
+def _build(data: LocaleData) -> _Matcher:
+    style = style_for(data.script)
+    phrases: list[_Phrase] = []
+    not_: dict[Signal, tuple[re.Pattern[str], tuple[int, ...]]] = {}
+    for signal in SIGNAL_ORDER:
+        spec = data.signals.get(signal, SignalPhrases((), (), ()))
+        # Longer phrases first, so that at one place the fullest reading wins.
+        for confidence, group in ((Confidence.HIGH, spec.phrases), (Confidence.LOW, spec.cues)):
+            phrases.extend(
+                _Phrase(signal, confidence, phrase)
+                for phrase in sorted(group, key=len, reverse=True)
+            )
+        negatives = compile_alternation(spec.not_, style)
+        if negatives is not None:
+            not_[signal] = negatives
+    heard = compile_alternation([phrase.source for phrase in phrases], style)
+    return _Matcher(style, heard, tuple(phrases), not_)
+
+
+# Keyed by the LocaleData object; the entry keeps it alive, so its id is never reused
+# while cached. Bounded: phrasebooks come and go in a long-running service.
+_MATCHERS: dict[int, tuple[LocaleData, _Matcher]] = {}
+_MATCHERS_MAX = 64
+_MATCHERS_LOCK = threading.Lock()
+
+
+def _matcher(data: LocaleData) -> _Matcher:
+    cached = _MATCHERS.get(id(data))
+    if cached is not None and cached[0] is data:
+        return cached[1]
+    matcher = _build(data)
+    with _MATCHERS_LOCK:
+        if len(_MATCHERS) >= _MATCHERS_MAX:
+            _MATCHERS.pop(next(iter(_MATCHERS)))
+        _MATCHERS[id(data)] = (data, matcher)
+    return matcher
+
+
+def cache_clear() -> None:
+    """Forget every compiled matcher (they are rebuilt on the next listen)."""
+    with _MATCHERS_LOCK:
+        _MATCHERS.clear()
+
+
+# --- listening --------------------------------------------------------------------
+
+
+def _check_text(text: object) -> str:
+    if type(text) is not str:  # a str subclass could change what is matched
+        raise InvalidValueError("text", "text (a str)", text)
+    if len(text) > MAX_UTTERANCE_LENGTH:
+        raise ValueTooLongError("the utterance", len(text), MAX_UTTERANCE_LENGTH)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidValueError("text", "text without lone surrogates", text) from None
+    return text
+
+
+def _offsets(text: str, style: Style) -> list[int]:
+    """Folded position → position in ``text`` (one more entry for the end)."""
+    table = fold_table(style)
+    positions: list[int] = []
+    for index, char in enumerate(text):
+        positions.extend([index] * len(table[ord(char)]))
+    positions.append(len(text))
+    return positions
+
+
+def listen(book: Phrasebook, text: str, *, locale: str | Sequence[str] = "en") -> Heard:
+    """What ``text`` signals, heard with the phrases of the catalogue for ``locale``.
+
+    This is :meth:`Phrasebook.listen`; see there.
+    """
+    text = unicodedata.normalize("NFC", _check_text(text))
+    negotiated = negotiate(locale, book.locales)
+    data = book.locale_data(negotiated.locale)
+    matcher = _matcher(data)
+    signals: list[HeardSignal] = []
+    if matcher.heard is not None:
+        pattern, owners = matcher.heard
+        folded = text.translate(fold_table(matcher.style))
+        found = list(pattern.finditer(folded))
+        if found:
+            positions = _offsets(text, matcher.style) if len(folded) != len(text) else None
+            not_spans: dict[Signal, list[tuple[int, int]]] = {}
+            for match in found:
+                phrase = matcher.phrases[owners[(match.lastindex or 1) - 1]]
+                spans = not_spans.get(phrase.signal)
+                if spans is None:
+                    negatives = matcher.not_.get(phrase.signal)
+                    spans = [m.span() for m in negatives[0].finditer(folded)] if negatives else []
+                    not_spans[phrase.signal] = spans
+                start, end = match.span()
+                if any(s < end and start < e for s, e in spans):
+                    continue
+                if positions is not None:
+                    start, end = positions[start], positions[end]
+                situation, event = _SUGGESTS[phrase.signal]
+                signals.append(
+                    HeardSignal(
+                        signal=phrase.signal,
+                        confidence=phrase.confidence,
+                        situation=situation,
+                        event=event,
+                        start=start,
+                        end=end,
+                        words=text[start:end],
+                        phrase=phrase.source,
+                    )
+                )
+    signals.sort(key=lambda s: (_RANK[s.signal], s.confidence is Confidence.LOW, s.start))
+    warnings = negotiated.warnings
+    if negotiated.fallback is not None:
+        warnings = (
+            *warnings,
+            f"listened with the {negotiated.locale!r} phrases: the words may be in another "
+            "language, and then nothing is heard",
+        )
+    return Heard(
+        text=text,
+        locale=negotiated.locale,
+        signals=tuple(signals),
+        fallback=negotiated.fallback,
+        warnings=warnings,
+    )
+
+
+def fold_for(data: LocaleData, text: str) -> str:
+    """``text`` folded as the locale's phrases are matched (for tools and tests)."""
+    return fold(text, style_for(data.script))
