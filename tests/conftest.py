@@ -1,10 +1,17 @@
-"""Shared fixtures: a private copy of the shipped catalogues for tests that break things."""
+"""Shared fixtures: a private copy of the shipped catalogues for tests that break things.
+
+The suite refuses to run against a ``deescalate`` imported from anywhere but the
+tree under test: ``src/`` next to these tests, or the directory named by
+``DEESCALATE_UNDER_TEST`` (CI sets it to the site-packages of a fresh venv that
+holds the built wheel).
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +19,27 @@ import pytest
 import deescalate as de
 from deescalate.catalogue import shipped_catalogue
 
+ROOT = Path(__file__).resolve().parent.parent
+UNDER_TEST = Path(os.environ.get("DEESCALATE_UNDER_TEST") or ROOT / "src").resolve()
 SHIPPED = Path(str(shipped_catalogue()))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop before collecting anything if the package under test is not the one imported."""
+    imported = Path(de.__file__).resolve()
+    if not imported.is_relative_to(UNDER_TEST):
+        raise pytest.UsageError(
+            f"deescalate was imported from {imported}, not from the tree under test "
+            f"({UNDER_TEST}); install it editable, or set DEESCALATE_UNDER_TEST"
+        )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Iterator[None]:
+    """Every test starts and ends with empty caches (picker, locales, rendering)."""
+    de.cache_clear()
+    yield
+    de.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,7 @@ def _no_toml(*args: object) -> None:
 
 
 def test_compiling_writes_one_file_per_catalogue_file(tmp_path: Path) -> None:
+    """Compiling writes one compiled file per TOML file of the catalogue."""
     written = _compiled.compile_catalogue(SHIPPED, tmp_path / "out")
     toml = sorted(p.stem for p in SHIPPED.glob("*.toml"))
     assert sorted(p.stem for p in written) == toml
@@ -36,6 +37,7 @@ def test_compiling_writes_one_file_per_catalogue_file(tmp_path: Path) -> None:
 
 
 def test_compiled_structures_equal_the_validated_toml(book: de.Phrasebook, tmp_path: Path) -> None:
+    """What a compiled file holds equals what validating its TOML gives."""
     target = tmp_path / "out"
     _compiled.compile_catalogue(SHIPPED, target)
     neutral_digest = _compiled.digest((SHIPPED / NEUTRAL_FILE).read_bytes())
@@ -52,6 +54,7 @@ def test_compiled_structures_equal_the_validated_toml(book: de.Phrasebook, tmp_p
 def test_the_shipped_book_reads_compiled_files_and_gives_the_same_results(
     book: de.Phrasebook, shipped_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The shipped phrasebook reads the compiled files and picks exactly as from the TOML."""
     monkeypatch.setattr(picker, "parse_toml", _no_toml)
     fast = de.Phrasebook._shipped()
     for locale in fast.locales:
@@ -73,6 +76,7 @@ def test_the_shipped_book_reads_compiled_files_and_gives_the_same_results(
 def test_an_edited_toml_file_is_read_instead_of_its_stale_compiled_form(
     shipped_copy: Path,
 ) -> None:
+    """A TOML file edited after compiling wins over its stale compiled form."""
     da = shipped_copy / "da.toml"
     before = de.Phrasebook._shipped().pick(
         "calm", locale="da", entry="calm.here-to-help", variant=0
@@ -85,6 +89,7 @@ def test_an_edited_toml_file_is_read_instead_of_its_stale_compiled_form(
 def test_an_edited_neutral_file_invalidates_every_compiled_locale(
     shipped_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Editing entries.toml makes every compiled locale stale, so all are read from TOML."""
     neutral = shipped_copy / NEUTRAL_FILE
     neutral.write_bytes(neutral.read_bytes() + b"\n# edited\n")
     parsed: list[str] = []
@@ -112,6 +117,7 @@ def test_an_edited_neutral_file_invalidates_every_compiled_locale(
 def test_a_damaged_compiled_file_falls_back_to_the_toml(
     shipped_copy: Path, book: de.Phrasebook, damage: object
 ) -> None:
+    """A damaged compiled file is ignored and the TOML is read instead."""
     for name in ("entries.pickle", "da.pickle"):
         path = shipped_copy / _compiled.DIRECTORY / name
         path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
@@ -120,6 +126,7 @@ def test_a_damaged_compiled_file_falls_back_to_the_toml(
 
 
 def test_a_missing_compiled_directory_is_fine(shipped_copy: Path, book: de.Phrasebook) -> None:
+    """Without a compiled directory the catalogues load from TOML as usual."""
     shutil.rmtree(shipped_copy / _compiled.DIRECTORY)
     assert de.Phrasebook._shipped().pick("calm", locale="ro", seed=2) == book.pick(
         "calm", locale="ro", seed=2
@@ -129,6 +136,7 @@ def test_a_missing_compiled_directory_is_fine(shipped_copy: Path, book: de.Phras
 def test_compiling_a_broken_catalogue_fails_and_writes_nothing(
     catalogue_dir: Path, tmp_path: Path
 ) -> None:
+    """Compiling a broken catalogue raises its CatalogueError and leaves no file behind."""
     en = catalogue_dir / "en.toml"
     en.write_text(en.read_text("utf-8") + '\n[entries."no.such-entry"]\ntext = ["x"]\n', "utf-8")
     target = tmp_path / "out"
@@ -140,6 +148,7 @@ def test_compiling_a_broken_catalogue_fails_and_writes_nothing(
 def test_the_build_command_reports_usage_problems_and_compiles(
     tmp_path: Path, catalogue_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The build command exits 2 on a usage problem and compiles a good catalogue."""
     assert _compiled.main([]) == 2
     assert _compiled.main([str(SHIPPED), str(tmp_path)]) == 0
     assert (tmp_path / "entries.pickle").is_file()

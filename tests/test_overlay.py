@@ -27,6 +27,10 @@ company = "Acme"
 parent = "faulty-product"
 description = "The customer claims under the warranty."
 
+# The warranty repair is the answer: the parents' resolve lines don't apply.
+[situations.warranty-claim.stages.resolve]
+phrases = "replace"
+
 [entries."resolve.acme.warranty"]
 kind = "phrase"
 stage = "resolve"
@@ -460,7 +464,7 @@ BAD = [
     ("entries", '[values]\ncompnay = "Acme"\n', "no entry declares", 2),
     ("entries", "[values]\ncompany = 42\n", "does not fit entry", 2),
     ("entries", '[situations.vip]\nparent = "gold"\ndescription = "x"\n', "not a situation", 2),
-    ("entries", ENTRIES.replace('["warranty-claim"]', '["warranty"]'), "unknown situation", 11),
+    ("entries", ENTRIES.replace('["warranty-claim"]', '["warranty"]'), "unknown situation", 15),
     ("en", EN.replace("{company} warranty", "warranty"), "leaves out required", 5),
     ("en", '[entries."close.good-bye"]\ntext = ["Bye."]\n', "no entry with this id", 1),
     ("en", '[entries."close.goodbye"]\nmode = "append"\ntext = ["Bye."]\n', "mode must be", 2),

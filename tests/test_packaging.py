@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import venv
@@ -97,3 +98,17 @@ def test_wheel_contains_catalogues_and_works_installed(tmp_path: Path) -> None:
     amount = format_currency(12.5, "DKK", locale="da")
     assert dumped["text"] == f"Det er ordnet: {amount} til dig."
     assert "tomllib" in modules
+
+
+@pytest.mark.slow
+def test_the_suite_refuses_a_package_from_outside_the_tree_under_test(tmp_path: Path) -> None:
+    """conftest stops the run when deescalate is not imported from the tree being tested."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tests")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "DEESCALATE_UNDER_TEST": str(tmp_path)},
+    )
+    assert done.returncode != 0
+    assert "not from the tree under test" in done.stdout + done.stderr

@@ -60,9 +60,10 @@ from .models import (
     Signal,
     SituationInfo,
     Stage,
+    StageRuleInfo,
     Tip,
 )
-from .picker import Phrasebook, listen, pick, playbook, text, tips
+from .picker import Phrasebook, cache_clear, listen, pick, playbook, text, tips
 from .render import Money
 
 __all__ = [
@@ -106,6 +107,7 @@ __all__ = [
     "Signal",
     "SituationInfo",
     "Stage",
+    "StageRuleInfo",
     "StateError",
     "StateTooLargeError",
     "TemplateError",
@@ -118,6 +120,7 @@ __all__ = [
     "UnknownStageError",
     "ValueTooLongError",
     "__version__",
+    "cache_clear",
     "listen",
     "pick",
     "playbook",

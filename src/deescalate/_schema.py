@@ -9,7 +9,7 @@ validates a file.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -17,7 +17,17 @@ from .catalogue import find_line
 from .errors import CatalogueError
 from .models import Channel, Flag, Kind, PlaceholderType, Register, Signal, Stage
 
-__all__ = ["LocaleFile", "NeutralFile", "OverlayNeutralFile", "RawVariant", "validate"]
+__all__ = [
+    "INHERIT_MODES",
+    "LocaleFile",
+    "NeutralFile",
+    "OverlayNeutralFile",
+    "RawVariant",
+    "validate",
+]
+
+INHERIT_MODES = ("extend", "replace")
+"""How a situation's phrases or tips at a stage relate to its parent's."""
 
 
 class _Strict(BaseModel):
@@ -43,11 +53,25 @@ class _EntrySpec(_Strict):
     notes: str
 
 
+class _StageRuleSpec(_Strict):
+    phrases: Literal["extend", "replace"] = Field(
+        default="extend", description="Whether its phrases add to the parent's or replace them."
+    )
+    tips: Literal["extend", "replace"] = Field(
+        default="extend", description="Whether its tips add to the parent's or replace them."
+    )
+    exclude: tuple[str, ...] = Field(
+        default=(), description="Entry ids of the parent's lines at this stage to leave out."
+    )
+
+
 class _SituationSpec(_Strict):
     description: str
     parent: str | None = None
     inherits: bool = True
     ladder: tuple[str, ...] = ()
+    # Keyed by stage name; the keys are checked where the error can name the line.
+    stages: dict[str, _StageRuleSpec] = {}
 
 
 class NeutralFile(_Strict):
@@ -138,7 +162,12 @@ def _validation_error(err: ValidationError, *, path: str, text: str) -> Catalogu
     entry_id: str | None = None
     field_name: str | None = ".".join(loc) or None
     line: int | None = None
-    if len(loc) >= 2 and loc[0] in ("entries", "situations"):
+    if len(loc) >= 4 and loc[0] == "situations" and loc[2] == "stages":
+        # [situations.id.stages.stage]
+        line = find_line(
+            text, f"situations.{loc[1]}.stages", loc[3], loc[4] if len(loc) > 4 else None
+        ) or find_line(text, "situations", loc[1])
+    elif len(loc) >= 2 and loc[0] in ("entries", "situations"):
         # Keyed tables: [entries."id"] or [situations.id].
         line = find_line(text, loc[0], loc[1], loc[2] if len(loc) > 2 else None)
         if loc[0] == "entries":

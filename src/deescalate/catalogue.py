@@ -58,11 +58,13 @@ __all__ = [
     "LocaleData",
     "Neutral",
     "SituationDef",
+    "StageRule",
     "Variant",
     "decode_toml",
     "discover_locales",
     "display_path",
     "fingerprint",
+    "line_sets",
     "load_locale",
     "load_neutral",
     "load_overlay_locale",
@@ -371,6 +373,27 @@ def find_text_line(text: str, after: int | None, snippet: str) -> int | None:
 
 
 @dataclass(frozen=True, slots=True)
+class StageRule:
+    """How a situation's lines at one stage relate to its parent's (``[situations.x.stages.y]``).
+
+    ``extend`` (the default) offers the situation's own lines and then the
+    parent's; ``replace`` offers its own alone. ``exclude`` names parent lines
+    (phrases or tips) to leave out of an extension.
+    """
+
+    phrases: str = "extend"
+    tips: str = "extend"
+    exclude: frozenset[str] = frozenset()
+
+    def mode(self, kind: Kind) -> str:
+        """The rule for phrases or for tips."""
+        return self.phrases if kind is Kind.PHRASE else self.tips
+
+
+_EXTEND = StageRule()
+
+
+@dataclass(frozen=True, slots=True)
 class SituationDef:
     """A situation of the taxonomy, as the neutral file defines it."""
 
@@ -379,6 +402,12 @@ class SituationDef:
     parent: str | None
     inherits: bool
     ladder: tuple[str, ...]
+    stages: Mapping[Stage, StageRule] = field(default_factory=lambda: MappingProxyType({}))
+    """The stages whose lines do not simply extend the parent's, and how."""
+
+    def rule(self, stage: Stage) -> StageRule:
+        """How this situation's lines at ``stage`` relate to its parent's."""
+        return self.stages.get(stage, _EXTEND)
 
 
 @dataclass(frozen=True, slots=True)
@@ -452,10 +481,20 @@ class Neutral:
     """Default placeholder values (``[values]``), used where a caller gives none."""
     origins: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Situation or entry id → the overlay file that defines it; others are in ``path``."""
+    lines: Mapping[tuple[str, Stage, Kind], tuple[tuple[str, str], ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    """(situation, stage, kind) → the ``(entry id, situation it comes from)`` pairs that
+    fit there, the situation's own first: the stage rules applied up the parent chain.
+    Every selection starts from this table; see :func:`line_sets`."""
 
     def origin(self, item_id: str) -> str:
         """The file that defines a situation or entry id."""
         return self.origins.get(item_id, self.path)
+
+    def line_ids(self, situation: str, stage: Stage, kind: Kind) -> tuple[str, ...]:
+        """The entry ids that fit ``situation`` at ``stage``, in order."""
+        return tuple(e for e, _ in self.lines.get((situation, stage, kind), ()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -537,7 +576,9 @@ def load_neutral(
                 field=f"situations.{sid}.parent",
                 line=find_line(text, "situations", sid, "parent"),
             )
-        situations[sid] = SituationDef(sid, s.description, s.parent, s.inherits, s.ladder)
+        situations[sid] = SituationDef(
+            sid, s.description, s.parent, s.inherits, s.ladder, _stage_rules(sid, s, path, text)
+        )
     if base is None and "general" not in situations:
         raise CatalogueError("the situation 'general' must be defined", path=path)
     known = {**below, **situations}
@@ -656,6 +697,7 @@ def load_neutral(
             situations=_frozen(situations),
             entries=_frozen(entries),
             values=_frozen(spec.values),
+            lines=_frozen(line_sets(situations, entries, set(situations), path, text)),
         )
     values = {**base.values, **spec.values}
     merged = {**base.entries, **entries}
@@ -666,7 +708,135 @@ def load_neutral(
         entries=_frozen(merged),
         values=_frozen(values),
         origins=_frozen({**base.origins, **dict.fromkeys([*situations, *entries], path)}),
+        lines=_frozen(line_sets(known, merged, set(situations), path, text)),
     )
+
+
+def _check_rule(
+    sid: str,
+    parent: str,
+    stage: Stage,
+    rule: StageRule,
+    entries: Mapping[str, EntryDef],
+    lines: Mapping[tuple[str, Stage, Kind], tuple[tuple[str, str], ...]],
+    path: str,
+    text: str,
+) -> None:
+    """Check one stage rule against what the parent gives and what is left."""
+
+    def fail(problem: str, key: str) -> CatalogueError:
+        return CatalogueError(
+            f"situation {sid!r}, stage {stage.value!r}: {problem}",
+            path=path,
+            field=f"situations.{sid}.stages.{stage.value}.{key}",
+            line=find_line(text, f"situations.{sid}.stages", stage.value, key),
+        )
+
+    for eid in sorted(rule.exclude):
+        entry = entries.get(eid)
+        if entry is None:
+            raise fail(f"excludes {eid!r}, which is not an entry", "exclude")
+        if eid not in {e for e, _ in lines.get((parent, stage, entry.kind), ())}:
+            raise fail(
+                f"excludes {eid!r}, which is not a {entry.kind.value} that {parent!r} "
+                "gives at this stage",
+                "exclude",
+            )
+        if rule.mode(entry.kind) == "replace":
+            raise fail(
+                f"excludes {eid!r}, but its {entry.kind.value}s replace the parent's anyway",
+                "exclude",
+            )
+    for kind in Kind:
+        key = "phrases" if kind is Kind.PHRASE else "tips"
+        if lines[(sid, stage, kind)] or not lines.get((parent, stage, kind)):
+            continue
+        how = (
+            f'{key} = "replace", but the situation has no {key} of its own here'
+            if rule.mode(kind) == "replace"
+            else f"its exclusions leave no {key} here"
+        )
+        raise fail(f"{how}: nothing would be left", key)
+
+
+def _stage_rules(sid: str, spec: Any, path: str, text: str) -> Mapping[Stage, StageRule]:
+    """The validated ``[situations.<sid>.stages.<stage>]`` tables of one situation."""
+    rules: dict[Stage, StageRule] = {}
+    for name, rule in spec.stages.items():
+        where = f"situations.{sid}.stages.{name}"
+        line = find_line(text, f"situations.{sid}.stages", name) or find_line(
+            text, "situations", sid
+        )
+        try:
+            stage = Stage(name)
+        except ValueError:
+            raise CatalogueError(
+                f"situation {sid!r}: unknown stage {name!r}; stages: "
+                + ", ".join(s.value for s in Stage),
+                path=path,
+                field=where,
+                line=line,
+            ) from None
+        if spec.parent is None or not spec.inherits:
+            raise CatalogueError(
+                f"situation {sid!r} inherits nothing, so a stage rule has nothing to extend, "
+                "replace or exclude",
+                path=path,
+                field=where,
+                line=line,
+            )
+        rules[stage] = StageRule(rule.phrases, rule.tips, frozenset(rule.exclude))
+    return _frozen(rules)
+
+
+def line_sets(
+    situations: Mapping[str, SituationDef],
+    entries: Mapping[str, EntryDef],
+    checked: set[str],
+    path: str,
+    text: str,
+) -> dict[tuple[str, Stage, Kind], tuple[tuple[str, str], ...]]:
+    """Apply every situation's stage rules: which entries fit each situation × stage × kind.
+
+    A situation's own entries come first, then (unless its rule for the stage
+    is ``replace``, or the situation does not inherit) its parent's set minus
+    the excluded ids. The rules of the situations in ``checked`` (those the
+    file at ``path`` defines) are validated: an excluded id must be a line the
+    parent gives at that stage, and a rule may not leave a stage with nothing
+    where the parent had something.
+    """
+    own: dict[tuple[str, Stage, Kind], list[str]] = {}
+    for entry in entries.values():
+        for sid in entry.situations:
+            own.setdefault((sid, entry.stage, entry.kind), []).append(entry.id)
+    result: dict[tuple[str, Stage, Kind], tuple[tuple[str, str], ...]] = {}
+
+    def lines(sid: str, stage: Stage, kind: Kind) -> tuple[tuple[str, str], ...]:
+        key = (sid, stage, kind)
+        if key in result:
+            return result[key]
+        situation = situations[sid]
+        mine = [(e, sid) for e in own.get(key, ())]
+        rule = situation.rule(stage)
+        found = tuple(mine)
+        if situation.parent is not None and situation.inherits and rule.mode(kind) == "extend":
+            taken = {e for e, _ in mine}
+            found += tuple(
+                (e, where)
+                for e, where in lines(situation.parent, stage, kind)
+                if e not in rule.exclude and e not in taken
+            )
+        result[key] = found
+        return found
+
+    for sid in situations:
+        for stage in Stage:
+            for kind in Kind:
+                lines(sid, stage, kind)
+    for sid in sorted(checked):
+        for stage, rule in situations[sid].stages.items():
+            _check_rule(sid, situations[sid].parent or "", stage, rule, entries, result, path, text)
+    return result
 
 
 def _check_defaults(

@@ -300,11 +300,16 @@ _OVERLAY_ENTRIES = """\
 #[values]
 #company = "Acme"
 
-# A new situation. It may refine a shipped one (its parent): the stages it
-# has no content for use the parent's lines.
+# A new situation. It may refine a shipped one (its parent): at every stage
+# it offers its own lines and then the parent's.
 #[situations.warranty-claim]
 #parent = "faulty-product"
 #description = "The customer claims under the warranty."
+
+# A stage rule: here its own resolve lines replace the parent's ("extend" is
+# the default); exclude = [...] leaves out named parent lines instead.
+#[situations.warranty-claim.stages.resolve]
+#phrases = "replace"
 
 # A new entry, with the same metadata as a shipped one (kind, stage,
 # situations, channels, flags, placeholders, notes). Its id must be new: an

@@ -37,7 +37,6 @@ corrupt it. Any number of conversations may share one phrasebook.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -60,7 +59,7 @@ from .errors import (
 )
 from .i18n import parse_preferences
 from .models import Channel, Kind, Phrase, Register, Stage, Tip, coerce_option
-from .picker import Phrasebook
+from .picker import Phrasebook, choose
 
 if TYPE_CHECKING:
     from .listening import Hearing
@@ -483,11 +482,6 @@ class Conversation:
             state = self._state
             pool = self._pool_for(stage_, state, values)
             entry_id, variant = self._choose(pool.pairs, state)
-            entry = self._book.neutral.entries[entry_id]
-            given = dict(values or {})
-            for name, value in state.values.items():
-                if name not in given and name in entry.placeholders:
-                    given[name] = value
             phrase = self._book.pick(
                 stage_,
                 situation=pool.situation,
@@ -495,7 +489,8 @@ class Conversation:
                 register=state.register_,
                 channel=state.channel,
                 gloss=state.gloss,
-                values=given or None,
+                values=values or None,
+                defaults=state.values or None,
                 entry=entry_id,
                 variant=variant,
             )
@@ -724,36 +719,34 @@ class Conversation:
         target = self._ladder_target(stage, state)
         if target is not None:
             position, entry_id = target
-            pairs = self._options(stage, ABUSE_SITUATION, state, values, entry_id)[1]
+            pairs = self._options(stage, ABUSE_SITUATION, state, values, entry_id)
             return _Pool(ABUSE_SITUATION, pairs, position)
         # Ladder lines are said only as ladder steps, never as ordinary content (a
         # contact about abuse that calmed down, or a ladder with no boundary step).
         ladder_ids = frozenset(_base_ladder(self._book))
+        entries = self._book.neutral.entries
         layers = self._layers(state)
         for layer in layers[:-1]:
             # A situation brought in by an event speaks only where it has lines of its
             # own; elsewhere the topic does (a late delivery stays a late delivery).
             try:
-                level, pairs = self._options(stage, layer, state, values)
+                pairs = self._options(stage, layer, state, values)
             except (NoContentError, MissingValueError, UnexpectedValueError):
                 continue
-            pairs = tuple(p for p in pairs if p[0] not in ladder_ids)
-            if level == 0 and pairs:
-                return _Pool(layer, pairs)
-        situation: str | None = layers[-1]
-        while situation is not None:
-            pairs = tuple(
-                p
-                for p in self._options(stage, situation, state, values)[1]
-                if p[0] not in ladder_ids
+            # Its own lines, then: the step back it asked for is about what it brings.
+            own = tuple(
+                p for p in pairs if p[0] not in ladder_ids and layer in entries[p[0]].situations
             )
-            if pairs:
-                return _Pool(situation, pairs)
-            parent = self._book.neutral.situations[situation]
-            situation = parent.parent if parent.inherits else None
+            if own:
+                return _Pool(layer, own)
+        topic = layers[-1]
+        pairs = tuple(
+            p for p in self._options(stage, topic, state, values) if p[0] not in ladder_ids
+        )
+        if pairs:
+            return _Pool(topic, pairs)
         raise NoContentError(
-            f"stage {stage.value!r} of situation {layers[-1]!r} has no lines "
-            "outside the abuse ladder"
+            f"stage {stage.value!r} of situation {topic!r} has no lines outside the abuse ladder"
         )
 
     def _options(
@@ -763,58 +756,19 @@ class Conversation:
         state: ConversationState,
         values: Mapping[str, object] | None,
         entry: str | None = None,
-    ) -> tuple[int, tuple[tuple[str, int], ...]]:
-        """The variants to choose from and how far up the situation chain they come from.
-
-        The picker takes only entries that use exactly the values given, so the
-        contact's values are tried in each combination some entry declares, and
-        the results at the nearest level of the situation chain are merged.
-        """
-        neutral = self._book.neutral
-        strict = dict(values or {})
-        contact = {k: v for k, v in state.values.items() if k not in strict}
-        chain = self._book.situation_chain(situation)
-        if entry is not None:
-            relevant = [neutral.entries[entry]]
-        else:
-            relevant = [
-                e
-                for e in neutral.entries.values()
-                if e.kind is Kind.PHRASE
-                and e.stage is stage
-                and any(s in chain for s in e.situations)
-            ]
-        subsets = {frozenset[str]()} | {
-            frozenset(contact.keys() & e.placeholders.keys()) for e in relevant
-        }
-        found: list[tuple[int, str, int]] = []
-        first_error: DeescalateError | None = None
-        for subset in sorted(subsets, key=lambda s: (len(s), sorted(s))):
-            given = strict | {name: contact[name] for name in subset}
-            try:
-                pairs = self._book.options(
-                    stage,
-                    situation=situation,
-                    locale=state.locale,
-                    register=state.register_,
-                    channel=state.channel,
-                    values=given or None,
-                    entry=entry,
-                )
-            except (NoContentError, MissingValueError, UnexpectedValueError) as err:
-                first_error = first_error or err
-                continue
-            for entry_id, variant in pairs:
-                situations = neutral.entries[entry_id].situations
-                level = next((i for i, s in enumerate(chain) if s in situations), len(chain))
-                found.append((level, entry_id, variant))
-        if not found:
-            if first_error is not None:
-                raise first_error
-            raise NoContentError(f"stage {stage.value!r} of situation {situation!r} has no lines")
-        best = min(level for level, _, _ in found)
-        pairs = tuple(dict.fromkeys((e, v) for level, e, v in found if level == best))
-        return best, pairs
+    ) -> tuple[tuple[str, int], ...]:
+        """The variants to choose from: the picker's options, with the contact's values
+        as defaults (they fill the entries that declare them and rule nothing out)."""
+        return self._book.options(
+            stage,
+            situation=situation,
+            locale=state.locale,
+            register=state.register_,
+            channel=state.channel,
+            values=values or None,
+            defaults=state.values or None,
+            entry=entry,
+        )
 
     def _choose(
         self, pairs: tuple[tuple[str, int], ...], state: ConversationState
@@ -828,17 +782,11 @@ class Conversation:
                 said += 1
         fresh = [p for p in pairs if p not in last_said]
         if fresh:
-            return fresh[_draw(state.seed, said, len(fresh))]
+            return fresh[choose(state.seed, len(fresh), said)]
         return min(pairs, key=lambda p: last_said[p])
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _draw(seed: int, turn: int, n: int) -> int:
-    """A stable choice in range(n) from the seed and the turn, the same in every process."""
-    digest = hashlib.blake2b(f"{seed}:{turn}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % n
 
 
 def _add_stage(done: tuple[Stage, ...], stage: Stage) -> tuple[Stage, ...]:

@@ -25,9 +25,7 @@ from babel.core import get_global, get_locale_identifier, parse_locale
 
 from .errors import InvalidLocaleError, InvalidValueError
 from .limits import MAX_HEADER_LENGTH, MAX_TAG_LENGTH
-from .models import Fallback, FallbackKind, trusted
-
-_build_fallback = trusted(Fallback)  # from validated parts: see models.trusted
+from .models import Fallback, FallbackKind
 
 __all__ = [
     "MAX_HEADER_LENGTH",
@@ -371,7 +369,7 @@ def _negotiate(wanted: tuple[str, ...], available: tuple[str, ...], default: str
     else:
         chosen = default
         reason = f"{missing}catalogue for {first!r}; using the default catalogue {default!r}."
-    fallback = _build_fallback(
+    fallback = Fallback.model_construct(
         kind=FallbackKind.LOCALE, requested=first, used=chosen, reason=reason
     )
     return Negotiated(chosen, fallback, tuple(warnings))

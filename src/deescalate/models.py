@@ -6,9 +6,8 @@ value and normalise once, at the edge, with the ``coerce`` helpers below.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import StrEnum
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,10 +29,9 @@ __all__ = [
     "Signal",
     "SituationInfo",
     "Stage",
+    "StageRuleInfo",
     "Tip",
-    "assemble",
     "coerce_option",
-    "trusted",
 ]
 
 
@@ -166,79 +164,6 @@ def coerce_option(enum: type[_E], option: str, value: _E | str | None) -> _E | N
         raise InvalidOptionError(option, value, [m.value for m in enum]) from None
 
 
-_P = ParamSpec("_P")
-_M = TypeVar("_M", bound=BaseModel)
-
-_new_object = object.__new__
-_set_attribute = object.__setattr__
-# The setters of BaseModel's own slots, looked up once (the same as object.__setattr__).
-_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
-_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
-
-
-def assemble(cls: type[_M], fields: dict[str, Any], fields_set: set[str]) -> _M:
-    """An instance of ``cls`` holding ``fields`` (every field, in order) as they are.
-
-    The last step of :func:`trusted`, and of the picker's copy of a prepared
-    result with new text: the same slots pydantic's own ``model_construct`` sets.
-    """
-    instance: _M = _new_object(cls)
-    _set_attribute(instance, "__dict__", fields)
-    _set_fields_set(instance, fields_set)
-    _set_extra(instance, None)
-    _set_private(instance, None)
-    return instance
-
-
-def trusted(model: Callable[_P, _M]) -> Callable[_P, _M]:
-    """``model``'s constructor, without validation, for values this library built itself.
-
-    The results of a pick are made from catalogue data that was validated when
-    it was loaded, with values of the declared types (mypy checks the calls
-    against the model's own signature). Validating them again would build the
-    model's pydantic schema on the first pick, which costs more than the pick
-    itself, and then repeat work on every call. Callers' data never goes
-    through here: anything read from outside is validated.
-
-    The instance is exactly what validation would give for the same values:
-    every field present in declaration order, defaults filled in, the given
-    names (or their aliases) recorded as set.
-
-    >>> fallback = trusted(Fallback)(kind=FallbackKind.LOCALE, requested="de", used="en",
-    ...                              reason="no German catalogue")
-    >>> fallback == Fallback.model_validate(fallback.model_dump())
-    True
-    """
-    cls = cast(type[_M], model)
-    fields = cls.__pydantic_fields__
-    names = tuple(fields)
-    by_alias = {info.alias: name for name, info in fields.items() if info.alias}
-    defaults: dict[str, Any] = {}
-    for name, info in fields.items():
-        if info.default_factory is not None:  # pragma: no cover - a guard for new models
-            raise TypeError(f"{cls.__name__}.{name}: trusted() takes no default factories")
-        if not info.is_required():
-            defaults[name] = info.default
-
-    def make(*args: _P.args, **kwargs: _P.kwargs) -> _M:
-        if args:
-            raise TypeError(f"{cls.__name__} takes keyword arguments only")
-        given: dict[str, Any] = kwargs
-        if by_alias:
-            given = {by_alias.get(key, key): value for key, value in given.items()}
-        unknown = given.keys() - fields.keys()
-        if unknown:
-            raise TypeError(f"{cls.__name__} has no field(s) {', '.join(sorted(unknown))}")
-        try:
-            values = {name: given[name] if name in given else defaults[name] for name in names}
-        except KeyError as err:
-            raise TypeError(f"{cls.__name__} needs a value for {err.args[0]}") from None
-        return assemble(cls, values, set(given))
-
-    return make
-
-
 class _Frozen(BaseModel):
     # Schemas are built on first use: import stays quick, and a model a program
     # never touches costs nothing.
@@ -349,6 +274,19 @@ class Playbook(_Frozen):
         return self.register_
 
 
+class StageRuleInfo(_Frozen):
+    """How a situation's lines at one stage relate to its parent's."""
+
+    stage: Stage = Field(description="The stage the rule is for.")
+    phrases: Literal["extend", "replace"] = Field(
+        description="'extend': its own phrases, then the parent's; 'replace': its own alone."
+    )
+    tips: Literal["extend", "replace"] = Field(description="The same, for tips.")
+    exclude: tuple[str, ...] = Field(
+        default=(), description="Entry ids of parent lines left out at this stage."
+    )
+
+
 class SituationInfo(_Frozen):
     """A situation of the taxonomy."""
 
@@ -360,4 +298,8 @@ class SituationInfo(_Frozen):
     )
     ladder: tuple[str, ...] = Field(
         default=(), description="Entry ids of its escalation ladder, in order."
+    )
+    stages: tuple[StageRuleInfo, ...] = Field(
+        default=(),
+        description="Stages whose lines do not simply extend the parent's, and how.",
     )

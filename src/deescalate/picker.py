@@ -1,18 +1,25 @@
-"""The Phrasebook: pick, tips and playbook over loaded catalogues.
+"""The Phrasebook: pick, text, options, tips and playbook over loaded catalogues.
 
 A :class:`Phrasebook` is immutable once made and safe to share between
-threads: locales are loaded lazily, once, under a lock, and everything the
-picker works out that does not depend on the call's values (negotiated locale,
-eligible entries, fallbacks, results without values) is cached.
+threads: locales are loaded lazily, once, under a lock. Every question of the
+form "which lines fit here?" is answered by one selection
+(:meth:`Phrasebook._select`), which starts from the neutral file's line sets
+(the situations' stage rules, applied at load) and keeps the entries and
+variants that suit the channel, the register and the values. Its answers are
+kept in bounded caches keyed on normalised input (the negotiated locale, the
+coerced stage, register and channel, the value names); a small front cache
+keyed on the call's own arguments sits before them on the hot path.
+:func:`cache_clear` empties all of them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
 import stat
 import threading
+import weakref
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from babel import Locale
 
+from . import i18n, render
 from .catalogue import (
     NEUTRAL_FILE,
     SOURCE_LOCALE,
@@ -51,7 +59,7 @@ from .errors import (
     UnknownEntryError,
     UnknownSituationError,
 )
-from .i18n import get_locale, negotiate
+from .i18n import Negotiated, get_locale, negotiate
 from .models import (
     Channel,
     Fallback,
@@ -65,10 +73,9 @@ from .models import (
     Register,
     SituationInfo,
     Stage,
+    StageRuleInfo,
     Tip,
-    assemble,
     coerce_option,
-    trusted,
 )
 from .render import (
     MAX_RENDERED_LENGTH,
@@ -81,7 +88,19 @@ if TYPE_CHECKING:  # conversation imports this module; import it lazily at run t
     from .conversation import Conversation, ConversationState
     from .listening import Heard
 
-__all__ = ["CURRENCY", "MISSING", "Phrasebook", "listen", "pick", "playbook", "text", "tips"]
+__all__ = [
+    "CURRENCY",
+    "MEMO_SIZE",
+    "Phrasebook",
+    "cache_clear",
+    "check_seed",
+    "choose",
+    "listen",
+    "pick",
+    "playbook",
+    "text",
+    "tips",
+]
 
 _ANY_CHANNEL = frozenset(Channel)
 _ABSENT = object()
@@ -89,50 +108,73 @@ _ABSENT = object()
 CURRENCY = "currency"
 """The value name that gives the currency of a plain-number money value."""
 
-MISSING = "…"
-"""What a playbook shows where a required value was not given."""
+MEMO_SIZE = 2048
+"""The most answers each of a phrasebook's caches keeps (the oldest go first)."""
 
 LocaleArg = str | Sequence[str]
 Values = Mapping[str, object]
 
 
-def _mix(seed: int, salt: int = 0) -> int:
-    """A cheap, stable integer mix, so seed → choice is the same in every process."""
-    x = (seed * 0x9E3779B1 + salt * 0x85EBCA77 + 0x7F4A7C15) & 0xFFFFFFFF
-    x ^= x >> 15
-    x = (x * 0x2C1B3C6D) & 0xFFFFFFFF
-    return x ^ (x >> 12)
+def choose(seed: int, n: int, salt: int = 0) -> int:
+    """The one seeded choice in ``range(n)``: stable across processes and Python versions.
 
+    Fibonacci hashing of the seed (``salt`` separates independent choices made
+    with one seed: the turns of a conversation, the entries of a playbook), so
+    consecutive seeds spread over the choices.
 
-# Results are built from validated catalogue data: see models.trusted.
-_build_phrase = trusted(Phrase)
-_build_fallback = trusted(Fallback)
-_build_gloss = trusted(Gloss)
-_build_tip = trusted(Tip)
-_build_playbook_stage = trusted(PlaybookStage)
-_build_playbook = trusted(Playbook)
-_build_situation_info = trusted(SituationInfo)
-
-
-def _with_text(prototype: Phrase, text: str, gloss: Gloss | None) -> Phrase:
-    """A copy of a validated prototype with its text (and gloss) filled in.
-
-    The hot path of :meth:`Phrasebook.pick`: every other field was validated
-    when the prototype was built, and ``text`` is a str by construction, so this
-    skips pydantic's generic copy machinery (the same steps ``model_copy`` takes).
+    >>> [choose(seed, 3) for seed in range(6)]
+    [0, 0, 0, 1, 1, 2]
     """
-    fields = prototype.__dict__.copy()
-    fields["text"] = text
-    if gloss is not None:
-        fields["gloss"] = gloss
-    return assemble(Phrase, fields, prototype.__pydantic_fields_set__)
+    return (((seed + salt * 0x632BE59BD9B4E019) * 0x9E3779B97F4A7C15) >> 32) % n
+
+
+def check_seed(seed: object) -> int | None:
+    """``seed`` if it is an int or None (not a bool); anything else is an InvalidOptionError."""
+    if seed is None or (isinstance(seed, int) and not isinstance(seed, bool)):
+        return seed
+    raise InvalidOptionError("seed", seed, ["an int", "None"])
+
+
+class _Memo(dict[Any, Any]):
+    """A dict that keeps at most ``size`` items, dropping the oldest when full."""
+
+    def __init__(self, size: int = MEMO_SIZE) -> None:
+        super().__init__()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def put(self, key: Any, value: Any) -> Any:
+        """Remember ``value`` under ``key`` (an unhashable key is not remembered)."""
+        with self._lock:
+            try:
+                if len(self) >= self._size:
+                    del self[next(iter(self))]
+                self[key] = value
+            except TypeError:
+                pass
+        return value
+
+
+_BOOKS: weakref.WeakSet[Phrasebook] = weakref.WeakSet()
+
+
+def cache_clear() -> None:
+    """Empty every cache of the package: each phrasebook's answers, locales, rendering.
+
+    Loaded catalogues are data, not caches, and stay loaded. Tests call this
+    before each test, so no test depends on what another left behind.
+    """
+    i18n.cache_clear()
+    render.cache_clear()
+    for book in list(_BOOKS):
+        book._clear_caches()
 
 
 def _format_values(entry: EntryDef, values: Values, babel: Locale) -> dict[str, str]:
     """The given values of ``entry``'s placeholders, formatted for ``babel``.
 
     Values the entry does not declare are ignored here (the candidates were
-    matched to the value names when they were resolved); a plain-number money
+    matched to the value names when they were selected); a plain-number money
     value takes its currency from the ``currency`` value.
     """
     formatted: dict[str, str] = {}
@@ -150,18 +192,9 @@ def _format_values(entry: EntryDef, values: Values, babel: Locale) -> dict[str, 
     return formatted
 
 
-def _render(
-    entry: EntryDef,
-    variant: Variant,
-    babel: Locale,
-    values: Values,
-    fill_missing: bool = False,
-) -> str:
-    """The text of ``variant`` with ``values`` (missing ones shown as MISSING if asked)."""
+def _render(entry: EntryDef, variant: Variant, babel: Locale, values: Values) -> str:
+    """The text of ``variant`` with ``values``: the one render path (plural forms included)."""
     formatted = _format_values(entry, values, babel)
-    if fill_missing:
-        for name in variant.names - formatted.keys():
-            formatted[name] = MISSING
     if variant.template is not None:
         return variant.template.render(formatted)
     count = values.get(entry.plural or "")
@@ -182,6 +215,7 @@ def _renderer(
     A template with one placeholder (the common case) gets a function that
     formats the value and joins three strings; anything else (several
     placeholders, plural forms, defaults from an overlay) goes through :func:`_render`.
+    Both give the same text: the short cut skips only work that cannot change it.
     """
     template = variant.template
     if template is None or fill or len(template.keys) != 1:
@@ -200,7 +234,6 @@ def _renderer(
     is_text = is_text and len(before) + len(after) + longest <= MAX_RENDERED_LENGTH
 
     def render_one(values: Values) -> str:
-        # Format the one value directly; the template joins and checks it.
         value: object = values.get(name, _ABSENT)
         if value is _ABSENT:
             raise MissingValueError(entry.id, (name,))
@@ -233,10 +266,13 @@ def _accepted(entry: EntryDef) -> frozenset[str]:
     return frozenset(names)
 
 
-def _check_seed(seed: object) -> int | None:
-    if seed is None or (isinstance(seed, int) and not isinstance(seed, bool)):
-        return seed
-    raise InvalidOptionError("seed", seed, ["an int", "None"])
+def _suits(entry: EntryDef, channel: Channel | None) -> bool:
+    """The channel rule, the same for every question: with no channel, only lines for all."""
+    return channel in entry.channels if channel is not None else entry.channels == _ANY_CHANNEL
+
+
+def _salt(entry_id: str) -> int:
+    return zlib.crc32(entry_id.encode())
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,11 +327,21 @@ class Phrasebook:
             raise CatalogueError(f"no {SOURCE_LOCALE}.toml: the source locale is required")
         self._available = tuple(sorted({*self._files, *self._loaded}))
         self._lock = threading.Lock()
-        self._cache: dict[tuple[Any, ...], tuple[_Candidate, ...]] = {}
-        self._tip_cache: dict[tuple[Any, ...], tuple[Tip, ...]] = {}
+        self._front = _Memo()
+        """Raw call arguments → candidates: the hot path's one lookup."""
+        self._selections = _Memo()
+        """Normalised questions → candidates (phrases) or tips."""
+        self._tips = _Memo()
+        self._playbooks = _Memo(256)
         self._random = random.Random().random
+        _BOOKS.add(self)
         self._compiled: tuple[CatalogueDir, str] | None = None
         """The shipped catalogue's compiled files, and the digest of the entries.toml in use."""
+
+    def _clear_caches(self) -> None:
+        """Forget every answer (loaded locales stay loaded)."""
+        for memo in (self._front, self._selections, self._tips, self._playbooks):
+            memo.clear()
 
     # --- construction ---------------------------------------------------------------
 
@@ -437,12 +483,23 @@ class Phrasebook:
             self._neutral.situations.values(), key=lambda s: (s.parent is not None, s.id)
         )
         return tuple(
-            _build_situation_info(
+            SituationInfo.model_construct(
                 id=s.id,
                 parent=s.parent,
                 description=s.description,
                 inherits=s.inherits,
                 ladder=s.ladder,
+                stages=tuple(
+                    StageRuleInfo.model_construct(
+                        stage=stage,
+                        phrases="replace" if rule.phrases == "replace" else "extend",
+                        tips="replace" if rule.tips == "replace" else "extend",
+                        exclude=tuple(sorted(rule.exclude)),
+                    )
+                    for stage, rule in sorted(
+                        s.stages.items(), key=lambda item: list(Stage).index(item[0])
+                    )
+                ),
             )
             for s in items
         )
@@ -478,7 +535,7 @@ class Phrasebook:
         """Load and validate every locale now (``deescalate check`` does this)."""
         return tuple(self.locale_data(locale_id) for locale_id in self._available)
 
-    # --- the picker -----------------------------------------------------------------
+    # --- selection ------------------------------------------------------------------
 
     def pick(
         self,
@@ -489,6 +546,7 @@ class Phrasebook:
         register: Register | str | None = None,
         channel: Channel | str | None = None,
         values: Values | None = None,
+        defaults: Values | None = None,
         seed: int | None = None,
         gloss: str | None = None,
         strict: bool = False,
@@ -497,27 +555,32 @@ class Phrasebook:
     ) -> Phrase:
         """Return a line to say to the customer at ``stage``.
 
-        ``situation`` narrows the content (it falls back to its parent and then
-        to ``general``, unless the situation forbids that, as ``safety-threat``
-        does). ``locale`` is a tag, a list of tags or an Accept-Language value.
-        ``register`` is a preference unless ``strict``. ``channel`` keeps only
-        lines that suit it; without one, only lines that suit every channel.
-        ``values`` fill the entry's placeholders and choose among entries: only
-        entries that use exactly the given values (all their required ones, any
-        of their optional ones) are eligible. ``seed`` makes the choice
+        ``situation`` narrows the content: its own lines, and its parent's as
+        its stage rules allow (``safety-threat`` takes nothing from
+        ``general``). ``locale`` is a tag, a list of tags or an Accept-Language
+        value. ``register`` is a preference unless ``strict``. ``channel`` keeps
+        only lines that suit it; without one, only lines that suit every
+        channel. ``values`` fill the entry's placeholders and choose among
+        entries: only entries that use exactly the given values (all their
+        required ones, any of their optional ones) are eligible. ``defaults``
+        are values used where an entry declares them and never rule an entry
+        out (a contact's customer name, say). ``seed`` makes the choice
         deterministic. ``gloss`` adds the same line in a second locale.
         ``entry`` asks for one entry id (a ladder step, say) and ``variant`` for
         one of its variants.
         """
         candidates = self._candidates(
-            stage, situation, locale, register, channel, strict, entry, gloss, values
+            stage, situation, locale, register, channel, strict, entry, gloss, values, defaults
         )
         chosen = self._choose(candidates, seed, entry, variant)
+        if defaults:
+            values = {**defaults, **values} if values else defaults
         if gloss is None:
-            if values:
-                return _with_text(chosen.prototype, chosen.render(values), None)
             if chosen.ready:
+                if values:  # checked even where this variant does not show them
+                    _format_values(chosen.entry, values, chosen.babel)
                 return chosen.prototype
+            return chosen.prototype.model_copy(update={"text": chosen.render(values or {})})
         return self._finish(chosen, values or {})
 
     def text(
@@ -529,6 +592,7 @@ class Phrasebook:
         register: Register | str | None = None,
         channel: Channel | str | None = None,
         values: Values | None = None,
+        defaults: Values | None = None,
         seed: int | None = None,
         strict: bool = False,
         entry: str | None = None,
@@ -538,21 +602,49 @@ class Phrasebook:
 
         The arguments, the choice (the same ``seed`` gives the same line) and the
         errors are those of :meth:`pick`; what is left out is the result object,
-        with its fallbacks, warnings and flags, which costs more to make than
-        the rest of the call. For a hot path that only shows or sends the line;
-        call :meth:`pick` where the agent should see why a line was chosen.
+        with its fallbacks, warnings and flags. For a hot path that only shows
+        or sends the line; call :meth:`pick` where the agent should see why a
+        line was chosen.
 
         >>> book = Phrasebook.default()
         >>> book.text("restate", locale="en", seed=1, values={"summary": "the parcel is late"})
         'Let me make sure I have this right: the parcel is late.'
         """
         candidates = self._candidates(
-            stage, situation, locale, register, channel, strict, entry, None, values
+            stage, situation, locale, register, channel, strict, entry, None, values, defaults
         )
         chosen = self._choose(candidates, seed, entry, variant)
-        if values:
-            return chosen.render(values)
-        return chosen.prototype.text if chosen.ready else chosen.render({})
+        if defaults:
+            values = {**defaults, **values} if values else defaults
+        if chosen.ready:
+            if values:  # checked even where this variant does not show them
+                _format_values(chosen.entry, values, chosen.babel)
+            return chosen.prototype.text
+        return chosen.render(values or {})
+
+    def options(
+        self,
+        stage: Stage | str,
+        *,
+        situation: str = "general",
+        locale: LocaleArg = SOURCE_LOCALE,
+        register: Register | str | None = None,
+        channel: Channel | str | None = None,
+        values: Values | None = None,
+        defaults: Values | None = None,
+        strict: bool = False,
+        entry: str | None = None,
+    ) -> tuple[tuple[str, int], ...]:
+        """The ``(entry id, variant)`` pairs :meth:`pick` would choose from, in order.
+
+        A caller that keeps its own rotation (a :class:`Conversation` does) passes
+        one pair back as ``pick(..., entry=id, variant=n)``. A playbook shows one
+        line for each entry here (and a ladder's later steps).
+        """
+        candidates = self._candidates(
+            stage, situation, locale, register, channel, strict, entry, None, values, defaults
+        )
+        return tuple((c.entry.id, c.variant.index) for c in candidates)
 
     def _candidates(
         self,
@@ -565,24 +657,60 @@ class Phrasebook:
         entry: object,
         gloss: object,
         values: Values | None,
+        defaults: Values | None,
     ) -> tuple[_Candidate, ...]:
-        """The lines a pick with these arguments chooses from: cached, or resolved now.
+        """The lines a pick with these arguments chooses from.
 
-        Everything but the values is worked out once per distinct set of
-        arguments. The cache key holds only the names of the values (they choose
-        the entries), in the caller's order: a tuple is cheaper to build and hash
-        than a set, and another order only makes another entry with the same
-        candidates. A list of tags becomes a tuple. Nothing is validated here:
-        an unknown key is resolved, and resolving validates.
+        The front cache is keyed on the arguments as given (a list of tags
+        becomes a tuple; only the names of the values count, in the caller's
+        order: a tuple is cheaper to build than a set), so a repeated call costs
+        one lookup; behind it, :meth:`_select` is keyed on normalised input.
+        Nothing is validated here: an unknown key is resolved, and resolving
+        validates.
         """
         if locale.__class__ is not str and isinstance(locale, list | tuple):
             locale = tuple(locale)
-        names = (*values,) if values else None
-        key = (stage, situation, locale, register, channel, strict, entry, gloss, names)
+        key = (
+            stage,
+            situation,
+            locale,
+            register,
+            channel,
+            strict,
+            entry,
+            gloss,
+            (*values,) if values else None,
+            (*defaults,) if defaults else None,
+        )
         try:
-            return self._cache[key]
+            return self._front[key]  # type: ignore[no-any-return]
         except (KeyError, TypeError):  # not seen yet, or an unhashable (invalid) argument
-            return self._resolve(key, values)
+            pass
+        stage_ = Stage.coerce(stage)  # type: ignore[arg-type]
+        register_ = coerce_option(Register, "register", register)  # type: ignore[arg-type]
+        channel_ = coerce_option(Channel, "channel", channel)  # type: ignore[arg-type]
+        self.situation_chain(situation)  # type: ignore[arg-type]  # validates the id
+        negotiated = negotiate(locale, self._available)  # type: ignore[arg-type]
+        gloss_locale = (
+            negotiate(gloss, self._available).locale  # type: ignore[arg-type]
+            if gloss is not None
+            else None
+        )
+        if entry is not None and not isinstance(entry, str):
+            raise UnknownEntryError(repr(entry))
+        found = self._select(
+            stage_,
+            situation,  # type: ignore[arg-type]
+            negotiated,
+            register_,
+            bool(strict),
+            channel_,
+            entry,
+            gloss_locale,
+            frozenset(values or ()),
+            frozenset(defaults or ()),
+        )
+        return self._front.put(key, found)  # type: ignore[no-any-return]
 
     def _choose(
         self,
@@ -596,31 +724,8 @@ class Phrasebook:
         if seed is None:
             return candidates[int(self._random() * len(candidates))]
         if seed.__class__ is int:
-            # Fibonacci hashing: stable across processes, spreads consecutive seeds.
-            return candidates[((seed * 0x9E3779B97F4A7C15) >> 32) % len(candidates)]
-        raise InvalidOptionError("seed", seed, ["an int", "None"])
-
-    def options(
-        self,
-        stage: Stage | str,
-        *,
-        situation: str = "general",
-        locale: LocaleArg = SOURCE_LOCALE,
-        register: Register | str | None = None,
-        channel: Channel | str | None = None,
-        values: Values | None = None,
-        strict: bool = False,
-        entry: str | None = None,
-    ) -> tuple[tuple[str, int], ...]:
-        """The ``(entry id, variant)`` pairs :meth:`pick` would choose from, in order.
-
-        A caller that keeps its own rotation (a :class:`Conversation` does) passes
-        one pair back as ``pick(..., entry=id, variant=n)``.
-        """
-        candidates = self._candidates(
-            stage, situation, locale, register, channel, strict, entry, None, values
-        )
-        return tuple((c.entry.id, c.variant.index) for c in candidates)
+            return candidates[choose(seed, len(candidates))]
+        return candidates[choose(check_seed(seed) or 0, len(candidates))]
 
     @staticmethod
     def _exact(candidates: tuple[_Candidate, ...], entry: str | None, variant: int) -> _Candidate:
@@ -635,74 +740,82 @@ class Phrasebook:
             f"fitting variants: {', '.join(str(c.variant.index) for c in candidates)}",
         )
 
-    def _resolve(self, key: tuple[Any, ...], values: Values | None) -> tuple[_Candidate, ...]:
-        stage_arg, situation, locale, register_arg, channel_arg, strict, entry_id, gloss, _ = key
-        stage = Stage.coerce(stage_arg)
-        register = coerce_option(Register, "register", register_arg)
-        channel = coerce_option(Channel, "channel", channel_arg)
-        chain = self.situation_chain(situation)
-        given = frozenset(values or ())
+    def _select(
+        self,
+        stage: Stage,
+        situation: str,
+        negotiated: Negotiated,
+        register: Register | None,
+        strict: bool,
+        channel: Channel | None,
+        entry_id: str | None,
+        gloss_locale: str | None,
+        given: frozenset[str],
+        defaults: frozenset[str],
+    ) -> tuple[_Candidate, ...]:
+        """The one answer to "which lines fit here?", keyed on normalised input.
+
+        Entries come from the neutral file's line set for (situation, stage,
+        phrase), in its order; the channel rule, the values rule and the
+        register then keep the entries and variants that fit.
+        """
+        key = (
+            stage,
+            situation,
+            negotiated,
+            register,
+            strict,
+            channel,
+            entry_id,
+            gloss_locale,
+            given,
+            defaults,
+        )
+        cached = self._selections.get(key)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
         if entry_id is not None:
-            entry = self._neutral.entries.get(entry_id)
-            if entry is None:
-                raise UnknownEntryError(entry_id)
-            if entry.kind is not Kind.PHRASE or entry.stage is not stage:
-                raise UnknownEntryError(entry_id, f"it is not a phrase of stage {stage.value!r}")
-            if not any(s in entry.situations for s in chain):
-                raise UnknownEntryError(
-                    entry_id,
-                    f"it is not an entry of situation {chain[0]!r}"
-                    + (f" or of {', '.join(repr(s) for s in chain[1:])}" if chain[1:] else ""),
-                )
-            self._check_values(entry, given)
-            entries: list[EntryDef] = [entry]
+            entries = [self._named_entry(entry_id, stage, situation, channel, given, defaults)]
             fallbacks: list[Fallback] = []
         else:
-            entries, fallbacks = self._eligible(stage, chain, channel, given)
-        negotiated = negotiate(locale, self._available)
-        gloss_locale = negotiate(gloss, self._available).locale if gloss is not None else None
-        warnings = list(negotiated.warnings)
+            entries, fallbacks = self._eligible(stage, situation, channel, given, defaults)
         if negotiated.fallback is not None:
             fallbacks.insert(0, negotiated.fallback)
         candidates: list[_Candidate] = []
-        for e in entries:
-            data, notes = self._texts_for(e, negotiated.locale)
+        for e, came_from in entries:
+            data, (notes, warns) = self._texts_for(e, negotiated.locale)
             variants, used, reg_fallback = self._variants(e, data, register, strict)
-            usable = self._given(e, given)
-            variants = tuple(v for v in variants if v.names <= usable)
-            entry_fallbacks = (
-                list(fallbacks) + list(notes[0]) + ([reg_fallback] if reg_fallback else [])
-            )
-            entry_warnings = tuple(warnings) + notes[1]
+            usable = self._usable(e, given, defaults)
+            entry_fallbacks = (*fallbacks, *notes, *((reg_fallback,) if reg_fallback else ()))
+            entry_warnings = (*negotiated.warnings, *warns)
             for v in variants:
-                candidates.append(
-                    self._candidate(
-                        e,
-                        v,
-                        data,
-                        used,
-                        entry_fallbacks,
-                        entry_warnings,
-                        chain[0],
-                        given,
-                        gloss_locale,
-                    ),
-                )
+                if v.names <= usable:
+                    candidates.append(
+                        self._candidate(
+                            e,
+                            v,
+                            data,
+                            used,
+                            entry_fallbacks,
+                            entry_warnings,
+                            came_from,
+                            given | defaults,
+                            gloss_locale,
+                        )
+                    )
         if not candidates:
             raise NoContentError(
-                f"no variant of {', '.join(e.id for e in entries)} fits the given values "
+                f"no variant of {', '.join(e.id for e, _ in entries)} fits the given values "
                 f"({', '.join(sorted(given)) or 'none'})"
             )
-        resolved = tuple(candidates)
-        with contextlib.suppress(TypeError):  # an unhashable key is simply not cached
-            self._cache[key] = resolved
-        return resolved
+        return self._selections.put(key, tuple(candidates))  # type: ignore[no-any-return]
 
     def situation_chain(self, situation: str) -> tuple[str, ...]:
         """The situation and the ancestors whose content it may use, nearest first.
 
         ``safety-threat`` does not inherit, so its chain is itself alone; an
-        unknown id raises :class:`UnknownSituationError`.
+        unknown id raises :class:`UnknownSituationError`. Which of an
+        ancestor's lines a situation takes at each stage is in its stage rules.
         """
         situations = self._neutral.situations
         if not isinstance(situation, str) or situation not in situations:
@@ -714,73 +827,116 @@ class Phrasebook:
             current = situations[current.parent]
         return tuple(chain)
 
-    def _given(self, entry: EntryDef, given: frozenset[str]) -> frozenset[str]:
-        """The value names ``entry`` has: the caller's plus overlay defaults it declares."""
-        defaults = self._neutral.values
-        if not defaults:
-            return given
-        return given | (defaults.keys() & entry.placeholders.keys())
+    def lines(
+        self, stage: Stage | str, *, situation: str = "general", kind: Kind | str = Kind.PHRASE
+    ) -> tuple[str, ...]:
+        """The entry ids that fit ``situation`` at ``stage`` before channel, register and values.
 
-    def _check_values(self, entry: EntryDef, given: frozenset[str]) -> None:
+        The situation's stage rules applied (see ``docs/overlays.md``); a
+        ladder's later steps included.
+
+        >>> Phrasebook.default().lines("cool-down", situation="safety-threat", kind="tip")[:1]
+        ('cool-down.safety-threat.debrief',)
+        """
+        self.situation_chain(situation)
+        kind_ = coerce_option(Kind, "kind", kind) or Kind.PHRASE
+        return self._neutral.line_ids(situation, Stage.coerce(stage), kind_)
+
+    def _usable(
+        self, entry: EntryDef, given: frozenset[str], defaults: frozenset[str]
+    ) -> frozenset[str]:
+        """The value names ``entry`` has: the caller's, and the defaults it declares."""
+        extra = defaults | self._neutral.values.keys()
+        if not extra:
+            return given
+        return given | (extra & entry.placeholders.keys())
+
+    def _check_values(
+        self, entry: EntryDef, given: frozenset[str], defaults: frozenset[str]
+    ) -> None:
         accepted = _accepted(entry)
         extra = given - accepted
         if extra:
             raise UnexpectedValueError(f"entry {entry.id!r}", extra, accepted)
-        missing = entry.required - self._given(entry, given)
+        missing = entry.required - self._usable(entry, given, defaults)
         if missing:
             raise MissingValueError(entry.id, missing)
 
-    def _accepts(self, entry: EntryDef, given: frozenset[str]) -> bool:
-        if not entry.required <= self._given(entry, given):
+    def _accepts(self, entry: EntryDef, given: frozenset[str], defaults: frozenset[str]) -> bool:
+        if not entry.required <= self._usable(entry, given, defaults):
             return False
         return given <= _accepted(entry)
+
+    def _named_entry(
+        self,
+        entry_id: str,
+        stage: Stage,
+        situation: str,
+        channel: Channel | None,
+        given: frozenset[str],
+        defaults: frozenset[str],
+    ) -> tuple[EntryDef, str]:
+        """The entry a call named with ``entry=``, if it fits the request."""
+        entry = self._neutral.entries.get(entry_id)
+        if entry is None:
+            raise UnknownEntryError(entry_id)
+        if entry.kind is not Kind.PHRASE or entry.stage is not stage:
+            raise UnknownEntryError(entry_id, f"it is not a phrase of stage {stage.value!r}")
+        came_from = dict(self._neutral.lines.get((situation, stage, Kind.PHRASE), ()))
+        if entry_id not in came_from:
+            raise UnknownEntryError(
+                entry_id, f"it is not a line of situation {situation!r} at stage {stage.value!r}"
+            )
+        if not _suits(entry, channel):
+            where = f"channel {channel.value!r}" if channel else "every channel"
+            raise UnknownEntryError(entry_id, f"it does not suit {where}")
+        self._check_values(entry, given, defaults)
+        return entry, came_from[entry_id]
 
     def _eligible(
         self,
         stage: Stage,
-        chain: tuple[str, ...],
+        situation: str,
         channel: Channel | None,
         given: frozenset[str],
-    ) -> tuple[list[EntryDef], list[Fallback]]:
-        """The phrase entries to choose from, and the situation fallback taken."""
-        seen_any: list[EntryDef] = []
-        for level, situation in enumerate(chain):
-            pool = [
-                e
-                for e in self._neutral.entries.values()
-                if e.kind is Kind.PHRASE
-                and e.stage is stage
-                and situation in e.situations
-                and e.ladder_step <= 1
-                # Without a channel, only lines that suit any channel: no "mm-hmm"
-                # in a chat, no "reply to this email" on the phone.
-                and (channel in e.channels if channel is not None else e.channels == _ANY_CHANNEL)
-            ]
-            seen_any.extend(pool)
-            fitting = [e for e in pool if self._accepts(e, given)]
-            if fitting:
-                fallbacks: list[Fallback] = []
-                if level:
-                    fallbacks.append(
-                        _build_fallback(
-                            kind=FallbackKind.SITUATION,
-                            requested=chain[0],
-                            used=situation,
-                            reason=(
-                                f"{chain[0]!r} has no {stage.value} line"
-                                + (f" on {channel.value}" if channel else "")
-                                + (
-                                    f" for the values given ({', '.join(sorted(given)) or 'none'})"
-                                    if seen_any
-                                    else ""
-                                )
-                                + f"; using {situation!r}"
-                            ),
-                        )
+        defaults: frozenset[str],
+    ) -> tuple[list[tuple[EntryDef, str]], list[Fallback]]:
+        """The phrase entries to choose from, and the situation fallback taken (if any).
+
+        A ladder's later steps are said only as ladder steps (``entry=``).
+        """
+        entries = self._neutral.entries
+        pool = [
+            (entries[e], came_from)
+            for e, came_from in self._neutral.lines.get((situation, stage, Kind.PHRASE), ())
+            if entries[e].ladder_step <= 1 and _suits(entries[e], channel)
+        ]
+        fitting = [(e, f) for e, f in pool if self._accepts(e, given, defaults)]
+        if fitting:
+            fallbacks: list[Fallback] = []
+            if all(f != situation for _, f in fitting):
+                used = fitting[0][1]
+                own = any(f == situation for _, f in pool)
+                fallbacks.append(
+                    Fallback.model_construct(
+                        kind=FallbackKind.SITUATION,
+                        requested=situation,
+                        used=used,
+                        reason=(
+                            f"{situation!r} has no {stage.value} line"
+                            + (f" on {channel.value}" if channel else "")
+                            + (
+                                f" for the values given ({', '.join(sorted(given)) or 'none'})"
+                                if own
+                                else ""
+                            )
+                            + f"; using {used!r}"
+                        ),
                     )
-                return fitting, fallbacks
-        if not seen_any:
-            where = f"stage {stage.value!r} of situation {chain[0]!r}"
+                )
+            return fitting, fallbacks
+        if not pool:
+            where = f"stage {stage.value!r} of situation {situation!r}"
             if stage is Stage.COOL_DOWN:
                 raise NoContentError(
                     f"{where} has no lines to say: cool-down is for the agent; use tips()"
@@ -789,14 +945,18 @@ class Phrasebook:
                 f"{where} has no lines" + (f" for channel {channel.value!r}" if channel else "")
             )
         # Something exists but not for these values: say what is missing or extra.
-        declared = frozenset().union(*(_accepted(e) for e in seen_any))
+        declared = frozenset().union(*(_accepted(e) for e, _ in pool))
         extra = given - declared
         if extra:
             raise UnexpectedValueError(
-                f"stage {stage.value!r} of situation {chain[0]!r}", extra, declared
+                f"stage {stage.value!r} of situation {situation!r}", extra, declared
             )
-        closest = min(seen_any, key=lambda e: len(e.required - self._given(e, given)))
-        raise MissingValueError(closest.id, closest.required - self._given(closest, given))
+        closest = min(
+            (e for e, _ in pool), key=lambda e: len(e.required - self._usable(e, given, defaults))
+        )
+        raise MissingValueError(
+            closest.id, closest.required - self._usable(closest, given, defaults)
+        )
 
     def _texts_for(
         self, entry: EntryDef, locale_id: str
@@ -812,7 +972,7 @@ class Phrasebook:
         reason = f"the {locale_id} catalogue has no text for {entry.id!r}; using {SOURCE_LOCALE}"
         return source, (
             (
-                _build_fallback(
+                Fallback.model_construct(
                     kind=FallbackKind.LOCALE, requested=locale_id, used=SOURCE_LOCALE, reason=reason
                 ),
             ),
@@ -828,7 +988,7 @@ class Phrasebook:
         if wanted not in data.registers:
             # A language with one register serves every request with it.
             used = data.registers[0] if len(data.registers) == 1 else data.default_register
-            note = _build_fallback(
+            note = Fallback.model_construct(
                 kind=FallbackKind.REGISTER,
                 requested=wanted.value,
                 used=used.value,
@@ -848,7 +1008,7 @@ class Phrasebook:
         return (
             texts[used],
             used,
-            _build_fallback(
+            Fallback.model_construct(
                 kind=FallbackKind.REGISTER,
                 requested=wanted.value,
                 used=used.value,
@@ -864,29 +1024,26 @@ class Phrasebook:
         register: Register,
         fallbacks: Iterable[Fallback],
         warnings: tuple[str, ...],
-        requested_situation: str,
+        situation: str,
         given: frozenset[str] = frozenset(),
         gloss_locale: str | None = None,
     ) -> _Candidate:
-        situation = (
-            requested_situation
-            if requested_situation in entry.situations
-            else next(s for s in self.situation_chain(requested_situation) if s in entry.situations)
-        )
         fill = {
             name: value
             for name, value in self._neutral.values.items()
             if name in entry.placeholders and name not in given
         }
-        text = variant.template.source if variant.template is not None else ""
-        ready = variant.template is not None and variant.template.is_static
+        babel = get_locale(data.id)
+        text = ""
+        ready = False
         if variant.template is not None and variant.template.is_static:
             text = variant.template.render({})
+            ready = True
         elif variant.template is not None and fill and variant.names <= fill.keys():
             # Overlay defaults complete it: render once here, not on every pick.
-            text = _render(entry, variant, get_locale(data.id), fill)
+            text = _render(entry, variant, babel, fill)
             ready = True
-        prototype = _build_phrase(
+        prototype = Phrase.model_construct(
             text=text,
             id=entry.id,
             variant=variant.index,
@@ -898,8 +1055,8 @@ class Phrasebook:
             flags=entry.flags,
             fallback=tuple(fallbacks),
             warnings=warnings,
+            gloss=None,
         )
-        babel = get_locale(data.id)
         return _Candidate(
             entry,
             variant,
@@ -916,11 +1073,15 @@ class Phrasebook:
     # --- rendering ------------------------------------------------------------------
 
     def _finish(self, chosen: _Candidate, values: Values) -> Phrase:
-        text = chosen.render(values)
-        if chosen.gloss_locale is None:
-            return _with_text(chosen.prototype, text, None)
-        gloss = self._gloss(chosen, {**chosen.fill, **values}, chosen.gloss_locale)
-        return _with_text(chosen.prototype, text, gloss)
+        if chosen.ready:
+            _format_values(chosen.entry, values, chosen.babel)  # checks the values
+            text = chosen.prototype.text
+        else:
+            text = chosen.render(values)
+        update: dict[str, object] = {"text": text}
+        if chosen.gloss_locale is not None:
+            update["gloss"] = self._gloss(chosen, {**chosen.fill, **values}, chosen.gloss_locale)
+        return chosen.prototype.model_copy(update=update)
 
     def _gloss(self, chosen: _Candidate, values: Values, gloss_locale: str) -> Gloss:
         data, _ = self._texts_for(chosen.entry, gloss_locale)
@@ -929,8 +1090,8 @@ class Phrasebook:
         fitting = [v for v in variants if v.names <= given] or list(variants)
         same = [v for v in fitting if v.index == chosen.variant.index]
         variant = same[0] if same else fitting[chosen.variant.index % len(fitting)]
-        text = _render(chosen.entry, variant, get_locale(data.id), values, fill_missing=True)
-        return _build_gloss(locale=data.id, text=text)
+        text = _render(chosen.entry, variant, get_locale(data.id), values)
+        return Gloss.model_construct(locale=data.id, text=text)
 
     # --- tips and playbooks ---------------------------------------------------------
 
@@ -945,59 +1106,69 @@ class Phrasebook:
     ) -> tuple[Tip, ...]:
         """Advice for the agent at ``stage``: the situation's own tips first, then its parents'.
 
-        A situation that does not inherit (``safety-threat``) gives only its own tips.
+        Which parent tips a situation takes is in its stage rules (``safety-threat``
+        takes none); the channel rule is the one :meth:`pick` applies.
         """
-        key = (
+        raw = (
             stage,
             situation,
             locale if isinstance(locale, str) else tuple(locale),
             channel,
             gloss,
         )
-        cached = self._tip_cache.get(key)
-        if cached is not None:
-            return cached
+        try:
+            return self._tips[raw]  # type: ignore[no-any-return]
+        except (KeyError, TypeError):
+            pass
         stage_ = Stage.coerce(stage)
         channel_ = coerce_option(Channel, "channel", channel)
-        chain = self.situation_chain(situation)
+        self.situation_chain(situation)
         negotiated = negotiate(locale, self._available)
         gloss_locale = negotiate(gloss, self._available).locale if gloss is not None else None
+        key = (Kind.TIP, stage_, situation, negotiated, channel_, gloss_locale)
+        found = self._selections.get(key)
+        if found is None:
+            found = self._selections.put(
+                key, self._select_tips(stage_, situation, negotiated, channel_, gloss_locale)
+            )
+        return self._tips.put(raw, found)  # type: ignore[no-any-return]
+
+    def _select_tips(
+        self,
+        stage: Stage,
+        situation: str,
+        negotiated: Negotiated,
+        channel: Channel | None,
+        gloss_locale: str | None,
+    ) -> tuple[Tip, ...]:
         result: list[Tip] = []
-        for level in chain:
-            for e in self._neutral.entries.values():
-                if (
-                    e.kind is not Kind.TIP
-                    or e.stage is not stage_
-                    or level not in e.situations
-                    or (channel_ is not None and channel_ not in e.channels)
-                ):
-                    continue
-                data, (notes, warns) = self._texts_for(e, negotiated.locale)
-                # A tip has one register-free text (the loader allows nothing else).
-                variant = data.texts[e.id][None][0]
-                fallback = ((negotiated.fallback,) if negotiated.fallback else ()) + notes
-                gloss_obj = None
-                if gloss_locale is not None:
-                    gdata, _ = self._texts_for(e, gloss_locale)
-                    gvariant = gdata.texts[e.id][None][0]
-                    gloss_obj = _build_gloss(
-                        locale=gdata.id, text=_render(e, gvariant, get_locale(gdata.id), {})
-                    )
-                result.append(
-                    _build_tip(
-                        text=_render(e, variant, get_locale(data.id), {}),
-                        id=e.id,
-                        stage=e.stage,
-                        situation=level,
-                        locale=data.id,
-                        fallback=fallback,
-                        warnings=negotiated.warnings + warns,
-                        gloss=gloss_obj,
-                    )
+        for eid, came_from in self._neutral.lines.get((situation, stage, Kind.TIP), ()):
+            e = self._neutral.entries[eid]
+            if not _suits(e, channel):
+                continue
+            data, (notes, warns) = self._texts_for(e, negotiated.locale)
+            # A tip has one register-free text (the loader allows nothing else).
+            variant = data.texts[e.id][None][0]
+            gloss_obj = None
+            if gloss_locale is not None:
+                gdata, _ = self._texts_for(e, gloss_locale)
+                gvariant = gdata.texts[e.id][None][0]
+                gloss_obj = Gloss.model_construct(
+                    locale=gdata.id, text=_render(e, gvariant, get_locale(gdata.id), {})
                 )
-        tips = tuple(result)
-        self._tip_cache[key] = tips
-        return tips
+            result.append(
+                Tip.model_construct(
+                    text=_render(e, variant, get_locale(data.id), {}),
+                    id=e.id,
+                    stage=e.stage,
+                    situation=came_from,
+                    locale=data.id,
+                    fallback=((negotiated.fallback,) if negotiated.fallback else ()) + notes,
+                    warnings=negotiated.warnings + warns,
+                    gloss=gloss_obj,
+                )
+            )
+        return tuple(result)
 
     def playbook(
         self,
@@ -1010,58 +1181,58 @@ class Phrasebook:
         seed: int | None = None,
         gloss: str | None = None,
     ) -> Playbook:
-        """Every stage in order for ``situation``: one line per entry that fits, and the tips.
+        """Every stage in order for ``situation``: one line per entry :meth:`options` offers.
 
-        Entries whose required values are not given show :data:`MISSING` in
-        their place (the playbook is a guide; :meth:`pick` never does this).
-        A ladder (abusive language) is shown step by step.
+        A stage shows exactly the entries a :meth:`pick` with the same
+        arguments chooses from (``values`` are used as ``defaults``: they fill
+        the entries that declare them and rule nothing out), and a ladder's
+        later steps after them, in order. Without a ``seed`` each entry shows
+        its first fitting variant.
         """
-        seed = _check_seed(seed)
+        seed = check_seed(seed)
+        raw = (
+            situation,
+            locale if isinstance(locale, str) else tuple(locale),
+            register,
+            channel,
+            seed,
+            gloss,
+        )
+        if not values:
+            cached = self._playbooks.get(raw)
+            if cached is not None:
+                return cached  # type: ignore[no-any-return]
         register_ = coerce_option(Register, "register", register)
         channel_ = coerce_option(Channel, "channel", channel)
-        chain = self.situation_chain(situation)
-        values = dict(values or {})
+        self.situation_chain(situation)
+        defaults = dict(values or {})
         negotiated = negotiate(locale, self._available)
         data = self.locale_data(negotiated.locale)
+        source = self.locale_data(SOURCE_LOCALE)
         stages: list[PlaybookStage] = []
         warnings: list[str] = list(negotiated.warnings)
         for stage in Stage:
-            phrases: list[Phrase] = []
-            for level in chain:
-                pool = [
-                    e
-                    for e in self._neutral.entries.values()
-                    if e.kind is Kind.PHRASE
-                    and e.stage is stage
-                    and level in e.situations
-                    and (channel_ is None or channel_ in e.channels)
-                ]
-                if not pool:
-                    continue
-                pool.sort(key=lambda e: e.ladder_step)
-                for e in pool:
-                    phrases.append(
-                        self._playbook_phrase(e, level, negotiated.locale, register_, values, seed)
-                    )
-                break
+            phrases = self._playbook_phrases(
+                stage, situation, locale, register_, channel_, defaults, seed, gloss
+            )
             for phrase in phrases:
                 warnings.extend(w for w in phrase.warnings if w not in warnings)
             stages.append(
-                _build_playbook_stage(
+                PlaybookStage.model_construct(
                     stage=stage,
                     label=data.labels.get(stage.value)
-                    or self.locale_data(SOURCE_LOCALE).labels.get(stage.value, stage.value),
-                    phrases=tuple(phrases),
+                    or source.labels.get(stage.value, stage.value),
+                    phrases=phrases,
                     tips=self.tips(
                         stage, situation=situation, locale=locale, channel=channel_, gloss=gloss
                     ),
                 )
             )
         register_used = register_ if register_ in data.registers else data.default_register
-        return _build_playbook(
+        result = Playbook.model_construct(
             situation=situation,
             title=data.situation_names.get(situation)
-            or self.locale_data(SOURCE_LOCALE).situation_names.get(situation, situation),
+            or source.situation_names.get(situation, situation),
             locale=data.id,
             register_=register_used,
             channel=channel_,
@@ -1069,46 +1240,49 @@ class Phrasebook:
             fallback=(negotiated.fallback,) if negotiated.fallback else (),
             warnings=tuple(warnings),
         )
+        if not values:
+            self._playbooks.put(raw, result)
+        return result
 
-    def _playbook_phrase(
+    def _playbook_phrases(
         self,
-        entry: EntryDef,
-        level: str,
-        locale_id: str,
+        stage: Stage,
+        situation: str,
+        locale: LocaleArg,
         register: Register | None,
-        values: Mapping[str, object],
+        channel: Channel | None,
+        defaults: dict[str, object],
         seed: int | None,
-    ) -> Phrase:
-        data, (notes, warns) = self._texts_for(entry, locale_id)
-        variants, used, reg_fallback = self._variants(entry, data, register, False)
-        own = {k: v for k, v in self._neutral.values.items() if k in entry.placeholders}
-        own.update((k, v) for k, v in values.items() if k in entry.placeholders or k == CURRENCY)
-        given = frozenset(own)
-        fitting = [v for v in variants if (v.names - entry.required) <= given] or list(variants)
-        variant = fitting[(_mix(seed, len(entry.id)) if seed is not None else 0) % len(fitting)]
-        missing = entry.required - given
-        text = _render(entry, variant, get_locale(data.id), own, fill_missing=True)
-        fallback = notes + ((reg_fallback,) if reg_fallback else ())
-        warnings = warns
-        if missing:
-            warnings += (
-                f"{entry.id}: no value for "
-                + ", ".join(f"{{{n}}}" for n in sorted(missing))
-                + f"; shown as {MISSING}",
-            )
-        return _build_phrase(
-            text=text,
-            id=entry.id,
-            variant=variant.index,
-            stage=entry.stage,
-            situation=level,
-            locale=data.id,
-            register_=used,
-            channels=tuple(c for c in Channel if c in entry.channels),
-            flags=entry.flags,
-            fallback=fallback,
-            warnings=warnings,
-        )
+        gloss: str | None,
+    ) -> tuple[Phrase, ...]:
+        """One phrase per entry the selection offers at ``stage``, then the ladder's steps."""
+
+        def offered(entry: str | None) -> tuple[_Candidate, ...]:
+            try:
+                return self._candidates(
+                    stage, situation, locale, register, channel, False, entry, gloss, None,
+                    defaults or None,
+                )  # fmt: skip
+            except (NoContentError, MissingValueError, UnexpectedValueError, UnknownEntryError):
+                return ()
+
+        groups: dict[str, list[_Candidate]] = {}
+        for candidate in offered(None):
+            groups.setdefault(candidate.entry.id, []).append(candidate)
+        entries = self._neutral.entries
+        for eid in self._neutral.line_ids(situation, stage, Kind.PHRASE):
+            if entries[eid].ladder_step > 1 and _suits(entries[eid], channel):
+                for candidate in offered(eid):
+                    groups.setdefault(eid, []).append(candidate)
+        phrases: list[Phrase] = []
+        for eid, group in groups.items():
+            index = 0 if seed is None else choose(seed, len(group), _salt(eid))
+            chosen = group[index]
+            if gloss is None and chosen.ready:
+                phrases.append(chosen.prototype)
+            else:
+                phrases.append(self._finish(chosen, defaults))
+        return tuple(phrases)
 
     # --- listening -------------------------------------------------------------------
 

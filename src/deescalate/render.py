@@ -517,3 +517,8 @@ def formatter(ph: Placeholder) -> Formatter:
     currency=currency)``.
     """
     return partial(_FORMATTERS[ph.type], ph)
+
+
+def cache_clear() -> None:
+    """Empty this module's caches (the package's :func:`~deescalate.cache_clear` calls it)."""
+    _known_currency.cache_clear()
