@@ -46,7 +46,7 @@ def test_readme_tour_runs() -> None:
     exec(compile(tour, "README.md", "exec"), {})
 
 
-@pytest.mark.parametrize("name", ["guide.md"])
+@pytest.mark.parametrize("name", ["guide.md", "listening.md"])
 def test_page_doctests(name: str) -> None:
     """The >>> examples on a documentation page give the output shown."""
     result = doctest.testfile(str(DOCS / name), module_relative=False, optionflags=doctest.ELLIPSIS)

@@ -80,6 +80,13 @@ def test_phrases_match_as_each_language_is_written(
         assert not pattern.search(fold(text, style)), text
 
 
+def test_one_latin_letter_is_too_short_but_one_hangul_syllable_is_not() -> None:
+    """A one-letter phrase would match almost anything in spaced text; 총 is a word."""
+    with pytest.raises(PatternError, match="too short"):
+        compile_alternation(["i"], Style.SPACED)
+    assert compile_alternation(["총"], Style.EOJEOL) is not None
+
+
 def test_alternation_says_which_phrase_matched() -> None:
     """Of many phrases in one regex, the group that closes names the one that matched."""
     phrases = ["kill* you", "kind", "[i] want (a|the) manager", "sue"]
@@ -322,3 +329,33 @@ def test_hear_listens_in_the_conversation_locale(book: de.Phrasebook) -> None:
     conv = book.conversation(situation="general", locale="da-DK", seed=2)
     assert conv.hear("Jeg vil tale med din chef").noted == (de.Event.ASKED_FOR_MANAGER,)
     assert conv.situation == "wants-manager"
+
+
+def test_check_reports_a_phrase_listed_both_ways_across_overlays(tmp_path: Path) -> None:
+    """An overlay's `not` that repeats a shipped phrase of the signal is a check error."""
+    overlay = _write_overlay(tmp_path, '[signals.abuse]\nnot = ["idiot*"]\n')
+    from deescalate.checks import check
+
+    report = check(de.Phrasebook.load(overlay), ("en",))
+    problems = [p for p in report.problems if p.code == "signals"]
+    assert [p.severity.value for p in problems] == ["error"]
+    assert "idiot*" in problems[0].message
+
+
+def test_check_warns_about_a_locale_that_cannot_hear_a_signal(tmp_path: Path) -> None:
+    """A locale file without a signal's phrases gets a warning naming the signal."""
+    from deescalate.checks import check
+
+    source = Path(str(de.Phrasebook.default().locale_data("en").path))
+    target = tmp_path / "cat"
+    target.mkdir()
+    text = source.read_text(encoding="utf-8")
+    start = text.index("[signals.calmed-down]")
+    end = text.index("[entries.", start)
+    (target / "en.toml").write_text(text[:start] + text[end:], encoding="utf-8")
+    (target / "entries.toml").write_text(
+        (source.parent / "entries.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    report = check(de.Phrasebook.from_directory(target), ("en",))
+    messages = [p.message for p in report.problems if p.code == "signals"]
+    assert any("calmed-down" in m for m in messages)

@@ -265,7 +265,11 @@ def compile_phrase(phrase: str, style: Style) -> list[tuple[str, str]]:
     >>> [letters for letters, _ in compile_phrase("[i] (die*|end it)", Style.SPACED)]
     ['i', 'die', 'end']
     """
-    starts = _starts(parse(phrase))
+    nodes = parse(phrase)
+    # One Hangul syllable or Chinese character can be a word; one Latin letter is not.
+    if style is Style.SPACED and _required(nodes) < 2:
+        raise PatternError("the phrase is too short: it would be heard in almost anything")
+    starts = _starts(nodes)
     if len(starts) > MAX_STARTS:
         raise PatternError(f"the phrase can start in more than {MAX_STARTS} ways")
     compiled = []

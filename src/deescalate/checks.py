@@ -30,7 +30,7 @@ from .catalogue import (
 )
 from .errors import CatalogueError
 from .i18n import plural_categories
-from .models import Flag, Kind, Register, Stage
+from .models import Flag, Kind, Register, Signal, Stage
 from .phrasing import Matcher, default_rule, repeated
 from .picker import Phrasebook
 
@@ -101,6 +101,10 @@ _FULL_WIDTH_PUNCT = re.compile(r"[。，？！：；、]")
 _LATIN = re.compile(r"[A-Za-z]")
 _PLACEHOLDER = re.compile(r"\{[a-z][a-z0-9_]*\}")
 _CJK_SCRIPTS = frozenset({"Hans", "Hant", "Jpan"})
+
+
+def _fold_phrase(phrase: str) -> str:
+    return " ".join(phrase.casefold().split())
 
 
 def _texts(variant: Variant) -> Iterator[str]:
@@ -177,7 +181,29 @@ class _Checker:
             self.entry(entry, texts, source_texts)
             self.stale(eid)
         self.repetition()
+        self.signals()
         return self.problems
+
+    def signals(self) -> None:
+        """Report signals the locale cannot hear, and phrases listed both ways after overlays."""
+        data = self.data
+        for signal in Signal:
+            table = data.signals.get(signal)
+            if table is None or not table.phrases:
+                self.add(
+                    "signals",
+                    f"[signals.{signal.value}] has no phrases: listen() cannot hear it in "
+                    f"{data.id}",
+                    error=False,
+                )
+                continue
+            heard = {_fold_phrase(p) for p in (*table.phrases, *table.cues)}
+            for phrase in table.not_:
+                if _fold_phrase(phrase) in heard:
+                    self.add(
+                        "signals",
+                        f"{phrase!r} is both a phrase and a 'not' of [signals.{signal.value}]",
+                    )
 
     def repetition(self) -> None:
         """Warn about wording that too many phrases of one stage and register share."""

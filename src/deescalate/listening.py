@@ -39,7 +39,16 @@ from .models import Confidence, Fallback, Signal
 if TYPE_CHECKING:
     from .picker import Phrasebook
 
-__all__ = ["MAX_UTTERANCE_LENGTH", "SIGNAL_ORDER", "Heard", "HeardSignal", "Hearing", "listen"]
+__all__ = [
+    "MAX_UTTERANCE_LENGTH",
+    "SIGNAL_ORDER",
+    "Heard",
+    "HeardSignal",
+    "Hearing",
+    "Score",
+    "listen",
+    "score",
+]
 
 MAX_UTTERANCE_LENGTH = 10_000
 """The longest utterance :meth:`Phrasebook.listen` reads, in characters."""
@@ -295,3 +304,66 @@ def listen(book: Phrasebook, text: str, *, locale: str | Sequence[str] = "en") -
 def fold_for(data: LocaleData, text: str) -> str:
     """``text`` folded as the locale's phrases are matched (for tools and tests)."""
     return fold(text, style_for(data.script))
+
+
+# --- measuring on a labelled set ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """How one signal did on a labelled set: counts, precision, recall and F1."""
+
+    signal: Signal
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+
+    @property
+    def precision(self) -> float:
+        """Of the utterances it was heard in, the share that carried it (1.0 when never heard)."""
+        heard = self.true_positives + self.false_positives
+        return self.true_positives / heard if heard else 1.0
+
+    @property
+    def recall(self) -> float:
+        """Of the utterances that carried it, the share it was heard in (1.0 when none did)."""
+        carried = self.true_positives + self.false_negatives
+        return self.true_positives / carried if carried else 1.0
+
+    @property
+    def f1(self) -> float:
+        """The harmonic mean of precision and recall."""
+        total = self.precision + self.recall
+        return 2 * self.precision * self.recall / total if total else 0.0
+
+
+def score(
+    book: Phrasebook, locale: str, labelled: Sequence[tuple[str, frozenset[Signal]]]
+) -> dict[Signal, Score]:
+    """Precision and recall of the direct signals on ``(utterance, signals it carries)`` pairs.
+
+    Only high-confidence signals count as heard: they are the ones
+    :meth:`Conversation.hear` acts on. Use it on a company's own labelled
+    transcripts to see how the phrase lists do on its customers' words.
+
+    >>> import deescalate as de
+    >>> book = de.Phrasebook.default()
+    >>> scores = score(book, "en", [("I want your manager", frozenset({de.Signal.WANTS_MANAGER}))])
+    >>> scores[de.Signal.WANTS_MANAGER].recall
+    1.0
+    """
+    counts = {signal: [0, 0, 0] for signal in SIGNAL_ORDER}
+    for text, expected in labelled:
+        heard = {
+            s.signal
+            for s in listen(book, text, locale=locale).signals
+            if s.confidence is Confidence.HIGH
+        }
+        for signal in SIGNAL_ORDER:
+            if signal in heard and signal in expected:
+                counts[signal][0] += 1
+            elif signal in heard:
+                counts[signal][1] += 1
+            elif signal in expected:
+                counts[signal][2] += 1
+    return {signal: Score(signal, *numbers) for signal, numbers in counts.items()}
