@@ -235,7 +235,7 @@ def test_plural_form_the_language_does_not_use(catalogue_dir: Path) -> None:
         variant=0,
         entry="apologise.faulty-product.replacement",
     )
-    assert with_days.text.endswith("3 days.")
+    assert with_days.text.endswith("3 working days.")
 
 
 def test_locale_id_must_match_file_name(catalogue_dir: Path) -> None:

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 import deescalate as de
-from deescalate.checks import check
+from deescalate.checks import Severity, check
 
 BOOK = de.Phrasebook.default()
 LOCALES = BOOK.locales
@@ -42,12 +42,19 @@ def test_every_locale_is_shipped() -> None:
 def test_check_is_clean_and_complete(locale: str) -> None:
     """deescalate check reports 100% coverage and no problem for the locale.
 
-    Repeated wording is a warning for the translator to weigh (an apology says
-    "sorry"), so it is the one finding allowed here; it never fails the check.
+    Two findings are allowed: repeated wording, a warning for the translator to
+    weigh (an apology says "sorry"), and a `stale` warning, a translation made
+    from an earlier English text that keeps working until its translator has
+    reviewed it (gettext's "fuzzy"). check still lists both; the English, the
+    source, is never stale.
     """
     report = check(BOOK, (locale,))
     assert report.ok
-    assert [str(p) for p in report.problems if p.code != "repetition"] == []
+    allowed = {"repetition"} if locale == "en" else {"repetition", "stale"}
+    problems = [
+        p for p in report.problems if not (p.code in allowed and p.severity is Severity.WARNING)
+    ]
+    assert [str(p) for p in problems] == []
     assert report.coverage[0].percent == 100.0
 
 

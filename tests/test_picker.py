@@ -335,7 +335,9 @@ def test_dates_and_lists_are_formatted(book: de.Phrasebook) -> None:
     assert "a refund, a voucher, or a replacement" in options.text
 
 
-@pytest.mark.parametrize(("days", "word"), [(1, "1 day"), (2, "2 days"), (Decimal(5), "5 days")])
+@pytest.mark.parametrize(
+    ("days", "word"), [(1, "1 working day"), (2, "2 working days"), (Decimal(5), "5 working days")]
+)
 def test_plural_forms_follow_cldr(book: de.Phrasebook, days: object, word: str) -> None:
     """The plural form is chosen by the CLDR category of the number."""
     phrase = book.pick("apologise", situation="faulty-product", values={"days": days}, seed=0)
