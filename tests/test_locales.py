@@ -176,7 +176,7 @@ def test_playbook_for_every_situation_is_fully_localised(locale: str) -> None:
         ("da", ("12.5", "DKK"), "12,50\xa0kr."),
         ("ro", ("12.5", "RON"), "12,50\xa0RON"),
         ("af", ("12.5", "ZAR"), "R12,50"),
-        ("ko", ("12500", "KRW"), "₩12,500"),
+        ("ko", ("12500", "KRW"), "12,500원"),  # the locale's [formats] choice
         ("zh_Hans", ("12.5", "CNY"), "¥12.50"),
         ("en", ("12.5", "EUR"), "€12.50"),
     ],
@@ -184,7 +184,7 @@ def test_playbook_for_every_situation_is_fully_localised(locale: str) -> None:
 def test_money_reads_as_the_locale_writes_it(
     locale: str, amount: tuple[str, str], expected: str
 ) -> None:
-    """Money in a refund line is CLDR's form for the locale."""
+    """Money in a refund line is CLDR's form for the locale, or the CLDR pattern it chose."""
     phrase = BOOK.pick(
         "resolve",
         situation="billing-error",

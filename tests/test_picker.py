@@ -326,13 +326,13 @@ def test_money_is_formatted_by_babel_for_the_locale(book: de.Phrasebook) -> None
 
 
 def test_dates_and_lists_are_formatted(book: de.Phrasebook) -> None:
-    """Dates use CLDR's long format and lists CLDR's 'or' list."""
+    """Dates use CLDR's long format and lists CLDR's 'or' list (English: en_GB's data)."""
     date = book.pick(
         "resolve", situation="late-delivery", values={"date": datetime.date(2026, 12, 1)}, seed=0
     )
-    assert "December 1, 2026" in date.text
+    assert "1 December 2026" in date.text
     options = book.pick("resolve", values={"options": ["a refund", "a voucher", "a replacement"]})
-    assert "a refund, a voucher, or a replacement" in options.text
+    assert "a refund, a voucher or a replacement" in options.text
 
 
 @pytest.mark.parametrize(

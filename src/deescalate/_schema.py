@@ -120,6 +120,19 @@ class _Checks(_Strict):
     repetition: _RepetitionSpec | None = None
 
 
+class _MoneyFormatSpec(_Strict):
+    format: str | None = Field(default=None, description="An LDML number pattern.")
+    currency_digits: bool = Field(default=True, description="Use the currency's decimals.")
+    whole_format: str | None = Field(default=None, description="The pattern for whole amounts.")
+
+
+class _FormatsSpec(_Strict):
+    cldr: str | None = Field(default=None, description="The CLDR locale that formats values.")
+    money: dict[str, _MoneyFormatSpec] = Field(default={}, description="By currency code or '*'.")
+    dates: dict[str, str] = Field(default={}, description="CLDR date skeleton by channel.")
+    lists: dict[str, str] = Field(default={}, description="Babel list style by 'and'/'or'.")
+
+
 class _GlossarySpec(_Strict):
     use: str
     avoid: tuple[str, ...] = ()
@@ -135,6 +148,7 @@ class _SignalSpec(_Strict):
 
 class LocaleFile(_Strict):
     locale: _LocaleMeta
+    formats: _FormatsSpec | None = None
     checks: _Checks
     labels: dict[str, str] = {}
     situations: dict[str, str] = {}

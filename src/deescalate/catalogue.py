@@ -35,6 +35,7 @@ from .errors import (
     TooManyVariantsError,
     ValueTooLongError,
 )
+from .formats import NO_FORMATS, Formats, parse_formats
 from .i18n import PLURAL_ORDER, get_locale, parse_tag
 from .limits import MAX_CATALOGUE_FILE_BYTES, MAX_TEXT_LENGTH, MAX_TOML_DEPTH, MAX_VARIANTS
 from .models import Channel, Flag, Kind, PlaceholderType, Register, Signal, Stage
@@ -527,6 +528,8 @@ class LocaleData:
         repr=False, default_factory=lambda: MappingProxyType({})
     )
     """What the customer's words can signal (``[signals]``), for :meth:`Phrasebook.listen`."""
+    formats: Formats = NO_FORMATS
+    """``[formats]``: the CLDR forms the locale's values are written in."""
 
     def origin(self, entry_id: str) -> tuple[str, str]:
         """The path and text of the file that gives an entry's texts in this locale."""
@@ -1099,6 +1102,14 @@ def load_locale(data: Mapping[str, Any], text: str, path: str, neutral: Neutral)
         if spec.checks.repetition is None
         else RepetitionRule(**spec.checks.repetition.model_dump()),
         signals=_frozen(signals),
+        formats=NO_FORMATS
+        if spec.formats is None
+        else parse_formats(
+            spec.formats.model_dump(),
+            locale_id=meta.id,
+            path=path,
+            line_of=lambda where: find_line(text, "formats", None, where),
+        ),
     )
 
 
@@ -1299,6 +1310,7 @@ def load_overlay_locale(
         origins=_frozen(origins),
         repetition=layer.repetition if "repetition" in checks else base.repetition,
         signals=_frozen(_merge_signals(base.signals, layer.signals)),
+        formats=layer.formats.over(base.formats) if "formats" in data else base.formats,
     )
 
 

@@ -80,6 +80,7 @@ from .models import (
 from .render import (
     MAX_RENDERED_LENGTH,
     MAX_VALUE_LENGTH,
+    Formatter,
     _number,
     choose_plural,
 )
@@ -170,18 +171,35 @@ def cache_clear() -> None:
         book._clear_caches()
 
 
-def _format_values(entry: EntryDef, values: Values, babel: Locale) -> dict[str, str]:
+Plan = tuple[tuple[str, bool, Formatter], ...]
+"""Each placeholder's name, whether it is text, and its formatter (see Formats.plan)."""
+
+
+def _value_locale(data: LocaleData) -> Locale:
+    """The Babel locale that formats values for ``data`` (its ``[formats] cldr``, or itself)."""
+    return get_locale(data.formats.locale(data.id))
+
+
+def _plan(data: LocaleData, entry: EntryDef, channel: Channel | None) -> Plan:
+    """``entry``'s formatters with ``data``'s formatting choices for ``channel`` bound."""
+    return data.formats.plan(entry.placeholders, channel, entry.formatters, _value_locale(data))
+
+
+def _format_values(
+    entry: EntryDef, values: Values, babel: Locale, plan: Plan | None = None
+) -> dict[str, str]:
     """The given values of ``entry``'s placeholders, formatted for ``babel``.
 
     Values the entry does not declare are ignored here (the candidates were
     matched to the value names when they were selected); a plain-number money
-    value takes its currency from the ``currency`` value.
+    value takes its currency from the ``currency`` value. ``plan`` carries a
+    locale's formatting choices (by default, the entry's plain formatters).
     """
     formatted: dict[str, str] = {}
     currency: Any = values.get(CURRENCY)
     if currency.__class__ is not str:
         currency = None
-    for name, is_text, format_one in entry.formatters:
+    for name, is_text, format_one in entry.formatters if plan is None else plan:
         value = values.get(name, _ABSENT)
         if value is _ABSENT:
             continue
@@ -192,9 +210,11 @@ def _format_values(entry: EntryDef, values: Values, babel: Locale) -> dict[str, 
     return formatted
 
 
-def _render(entry: EntryDef, variant: Variant, babel: Locale, values: Values) -> str:
+def _render(
+    entry: EntryDef, variant: Variant, babel: Locale, values: Values, *, plan: Plan | None = None
+) -> str:
     """The text of ``variant`` with ``values``: the one render path (plural forms included)."""
-    formatted = _format_values(entry, values, babel)
+    formatted = _format_values(entry, values, babel, plan)
     if variant.template is not None:
         return variant.template.render(formatted)
     count = values.get(entry.plural or "")
@@ -208,7 +228,11 @@ def _render(entry: EntryDef, variant: Variant, babel: Locale, values: Values) ->
 
 
 def _renderer(
-    entry: EntryDef, variant: Variant, babel: Locale, fill: Mapping[str, object]
+    entry: EntryDef,
+    variant: Variant,
+    babel: Locale,
+    fill: Mapping[str, object],
+    plan: Plan | None = None,
 ) -> Callable[[Values], str]:
     """The function that renders one candidate with a call's values.
 
@@ -221,12 +245,14 @@ def _renderer(
     if template is None or fill or len(template.keys) != 1:
 
         def render_any(values: Values) -> str:
-            return _render(entry, variant, babel, {**fill, **values} if fill else values)
+            return _render(entry, variant, babel, {**fill, **values} if fill else values, plan=plan)
 
         return render_any
 
     (name,) = template.keys
-    is_text, format_one = next((t, f) for n, t, f in entry.formatters if n == name)
+    is_text, format_one = next(
+        (t, f) for n, t, f in (entry.formatters if plan is None else plan) if n == name
+    )
     before, after = template.literals
     longest = MAX_VALUE_LENGTH
     # A text value within its limit always fits the rendered limit here, so the
@@ -801,6 +827,7 @@ class Phrasebook:
                             came_from,
                             given | defaults,
                             gloss_locale,
+                            channel,
                         )
                     )
         if not candidates:
@@ -1027,13 +1054,16 @@ class Phrasebook:
         situation: str,
         given: frozenset[str] = frozenset(),
         gloss_locale: str | None = None,
+        channel: Channel | None = None,
     ) -> _Candidate:
         fill = {
             name: value
             for name, value in self._neutral.values.items()
             if name in entry.placeholders and name not in given
         }
-        babel = get_locale(data.id)
+        # The locale's formatting choices for this channel, bound once for every pick.
+        babel = _value_locale(data)
+        plan = _plan(data, entry, channel)
         text = ""
         ready = False
         if variant.template is not None and variant.template.is_static:
@@ -1041,7 +1071,7 @@ class Phrasebook:
             ready = True
         elif variant.template is not None and fill and variant.names <= fill.keys():
             # Overlay defaults complete it: render once here, not on every pick.
-            text = _render(entry, variant, babel, fill)
+            text = _render(entry, variant, babel, fill, plan=plan)
             ready = True
         prototype = Phrase.model_construct(
             text=text,
@@ -1066,7 +1096,7 @@ class Phrasebook:
             prototype,
             fill,
             ready,
-            _renderer(entry, variant, babel, fill),
+            _renderer(entry, variant, babel, fill, plan),
             gloss_locale,
         )
 
@@ -1090,7 +1120,13 @@ class Phrasebook:
         fitting = [v for v in variants if v.names <= given] or list(variants)
         same = [v for v in fitting if v.index == chosen.variant.index]
         variant = same[0] if same else fitting[chosen.variant.index % len(fitting)]
-        text = _render(chosen.entry, variant, get_locale(data.id), values)
+        text = _render(
+            chosen.entry,
+            variant,
+            _value_locale(data),
+            values,
+            plan=_plan(data, chosen.entry, None),
+        )
         return Gloss.model_construct(locale=data.id, text=text)
 
     # --- tips and playbooks ---------------------------------------------------------

@@ -45,6 +45,7 @@ __all__ = [
     "MAX_RENDERED_LENGTH",
     "MAX_VALUE_LENGTH",
     "Money",
+    "MoneyFormat",
     "Placeholder",
     "Template",
     "choose_plural",
@@ -419,24 +420,66 @@ def _format_number(ph: Placeholder, value: object, locale: Locale, currency: str
     return format_decimal(number, locale=locale)
 
 
-def _format_money(ph: Placeholder, value: object, locale: Locale, currency: str | None) -> str:
+@dataclass(frozen=True, slots=True)
+class MoneyFormat:
+    """A locale's choice for one currency's amounts: CLDR number patterns Babel applies.
+
+    ``format`` is an LDML number pattern (``"#,##0원"``, ``"¤#,##0.00"``) passed to
+    Babel's ``format_currency(..., format=...)``, or None for the locale's own;
+    ``currency_digits`` is Babel's choice of the currency's usual decimals (True)
+    or the pattern's (False); ``whole_format``, when given, is the pattern for
+    whole amounts (``"¤#,##0"`` writes ¥200, not ¥200.00), with the pattern's digits.
+    """
+
+    format: str | None = None
+    currency_digits: bool = True
+    whole_format: str | None = None
+
+
+def _money_text(
+    amount: Number, code: str, locale: Locale, choices: Mapping[str, MoneyFormat] | None
+) -> str:
+    choice = None if choices is None else choices.get(code) or choices.get("*")
+    if choice is None:
+        return format_currency(amount, code, locale=locale)
+    if choice.whole_format is not None and amount == int(amount):
+        return format_currency(amount, code, format=choice.whole_format, currency_digits=False,
+                               locale=locale)  # fmt: skip
+    return format_currency(
+        amount, code, format=choice.format, currency_digits=choice.currency_digits, locale=locale
+    )
+
+
+def _format_money(
+    ph: Placeholder,
+    value: object,
+    locale: Locale,
+    currency: str | None,
+    choices: Mapping[str, MoneyFormat] | None = None,
+) -> str:
     expected = "money (a Money, an (amount, currency) pair, or a number with a currency)"
     if isinstance(value, Money):
-        return format_currency(value.amount, value.currency, locale=locale)
+        return _money_text(value.amount, value.currency, locale, choices)
     if isinstance(value, tuple):
         if len(value) != 2:
             raise InvalidValueError(ph.name, expected, value)
         amount = _number(ph.name, value[0], expected)
-        return format_currency(amount, _currency(ph.name, value[1]), locale=locale)
+        return _money_text(amount, _currency(ph.name, value[1]), locale, choices)
     amount = _number(ph.name, value, expected)
     if currency is None:
         raise InvalidValueError(
             ph.name, "money with a currency: pass a Money, a pair or currency=", value
         )
-    return format_currency(amount, _currency(ph.name, currency), locale=locale)
+    return _money_text(amount, _currency(ph.name, currency), locale, choices)
 
 
-def _format_date(ph: Placeholder, value: object, locale: Locale, currency: str | None) -> str:
+def _format_date(
+    ph: Placeholder,
+    value: object,
+    locale: Locale,
+    currency: str | None,
+    date_format: object = "long",
+) -> str:
     expected = "a date (datetime.date, datetime.datetime or 'YYYY-MM-DD')"
     if isinstance(value, str):
         if not _ISO_DATE.fullmatch(value):
@@ -447,10 +490,16 @@ def _format_date(ph: Placeholder, value: object, locale: Locale, currency: str |
             raise InvalidValueError(ph.name, "a real calendar date", value) from None
     if not isinstance(value, datetime.date):
         raise InvalidValueError(ph.name, expected, value)
-    return _babel_format_date()(value, format="long", locale=locale)
+    return _babel_format_date()(value, format=date_format, locale=locale)
 
 
-def _format_list(ph: Placeholder, value: object, locale: Locale, currency: str | None) -> str:
+def _format_list(
+    ph: Placeholder,
+    value: object,
+    locale: Locale,
+    currency: str | None,
+    style: str | None = None,
+) -> str:
     expected = "a non-empty list of non-blank strings"
     if isinstance(value, str):
         items: list[str] | tuple[str, ...] = [value]
@@ -470,10 +519,10 @@ def _format_list(ph: Placeholder, value: object, locale: Locale, currency: str |
             raise ValueTooLongError(
                 f"an item of the list for {{{ph.name}}}", len(item), MAX_VALUE_LENGTH
             )
-    return _babel_format_list()(items, style=_LIST_STYLES[ph.style], locale=locale)
+    return _babel_format_list()(items, style=style or _LIST_STYLES[ph.style], locale=locale)
 
 
-_FORMATTERS: dict[PlaceholderType, Callable[[Placeholder, object, Locale, str | None], str]] = {
+_FORMATTERS: dict[PlaceholderType, Callable[..., str]] = {
     PlaceholderType.TEXT: _format_text,
     PlaceholderType.NUMBER: _format_number,
     PlaceholderType.MONEY: _format_money,
@@ -510,13 +559,32 @@ Formatter = Callable[[object, Locale, str | None], str]
 """A placeholder's formatter with the declaration bound: ``(value, locale, currency)``."""
 
 
-def formatter(ph: Placeholder) -> Formatter:
+def formatter(
+    ph: Placeholder,
+    *,
+    money: Mapping[str, MoneyFormat] | None = None,
+    date_format: object = None,
+    list_style: str | None = None,
+) -> Formatter:
     """The formatter of one placeholder, bound once so a hot path skips the dispatch.
 
     ``formatter(ph)(value, locale, currency)`` is ``format_value(ph, value, locale,
-    currency=currency)``.
+    currency=currency)``. A locale's formatting choices (see
+    :class:`deescalate.formats.Formats`) are bound here too: ``money`` maps a
+    currency code (or ``"*"``) to its :class:`MoneyFormat`, ``date_format`` is
+    what Babel's ``format_date`` takes as ``format`` (a CLDR pattern, such as
+    the one a skeleton resolves to: see :func:`deescalate.formats.date_pattern`)
+    instead of the long date, and ``list_style`` a Babel list style instead of
+    the placeholder's own. Choices that don't apply to the type are ignored.
     """
-    return partial(_FORMATTERS[ph.type], ph)
+    function = _FORMATTERS[ph.type]
+    if ph.type is PlaceholderType.MONEY and money:
+        return partial(function, ph, choices=money)
+    if ph.type is PlaceholderType.DATE and date_format is not None:
+        return partial(function, ph, date_format=date_format)
+    if ph.type is PlaceholderType.LIST and list_style is not None:
+        return partial(function, ph, style=list_style)
+    return partial(function, ph)
 
 
 def cache_clear() -> None:
