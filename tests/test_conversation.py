@@ -48,9 +48,13 @@ def climb(conv: de.Conversation, insults: int) -> list[str]:
     return said
 
 
+SAFETY_FAMILY = {"safety-threat", "safety-self-harm", "safety-violence"}
+SAFETY_FOR = {de.Event.SELF_HARM: "safety-self-harm", de.Event.VIOLENCE: "safety-violence"}
+
+
 def is_safety_entry(entry_id: str) -> bool:
-    """Whether the entry belongs to the safety-threat situation."""
-    return SAFETY_SITUATION in BOOK.neutral.entries[entry_id].situations
+    """Whether the entry belongs to safety-threat or one of its two refinements."""
+    return bool(SAFETY_FAMILY & {*BOOK.neutral.entries[entry_id].situations})
 
 
 # --- basics ------------------------------------------------------------------------------
@@ -279,18 +283,19 @@ def test_a_contact_about_abuse_starts_on_the_ladder() -> None:
 
 @pytest.mark.parametrize("event", [de.Event.SELF_HARM, de.Event.VIOLENCE])
 def test_a_safety_event_switches_to_safety_for_good(event: de.Event) -> None:
-    """self-harm or violence means safety-threat, whatever is noted afterwards."""
+    """self-harm or violence means its safety situation, whatever is noted afterwards."""
     conv = start(situation="wants-manager")
     conv.say("calm")
     conv.say("listen")
     conv.note("insult")
     conv.note(event)
     assert conv.safety
-    assert conv.situation == SAFETY_SITUATION
+    assert conv.situation == SAFETY_FOR[event]
+    assert conv.log[-1].situation == SAFETY_FOR[event]
     assert conv.next_stage() is de.Stage.CALM
     for later in de.Event:
         conv.note(later)
-        assert conv.situation == SAFETY_SITUATION
+        assert conv.situation == SAFETY_FOR[event]
     for stage in SAY_STAGES * 2:
         phrase = conv.say(stage)
         assert is_safety_entry(phrase.id)
@@ -305,8 +310,8 @@ def test_safety_mode_never_ends_the_contact_even_at_the_ladder_end() -> None:
     conv.note("insult")
     assert conv.ladder_step == len(LADDER)
     conv.note("violence")
-    assert conv.say("close").id == "close.safety-threat.staying"
-    assert conv.say("calm").id == "calm.safety-threat.here"
+    assert conv.say("close").id == "close.safety-threat.urgent"
+    assert conv.say("calm").id == "calm.safety-threat.safety-first"
     assert not conv.ended
 
 
@@ -319,10 +324,15 @@ def test_a_contact_about_a_safety_threat_starts_in_safety_mode() -> None:
 
 def test_the_crisis_line_is_offered_once_the_company_gives_it() -> None:
     """A crisis_line contact value lets the warm hand-over name the service."""
-    conv = start(values={"crisis_line": "the Helpline, 0800 123 456"})
+    conv = start(channel="phone", values={"crisis_line": "the Helpline, 0800 123 456"})
     conv.note("self-harm")
-    said = {p.id: p.text for p in (conv.say("resolve") for _ in range(2))}
-    assert set(said) == {"resolve.safety-threat.crisis-line", "resolve.safety-threat.bring-in-help"}
+    said = {p.id: p.text for p in (conv.say("resolve") for _ in range(4))}
+    assert set(said) == {
+        "resolve.safety-threat.crisis-line",
+        "resolve.safety-threat.bring-in-help",
+        "resolve.safety-threat.emergency-help",
+        "resolve.safety-threat.urgent-team",
+    }
     assert "0800 123 456" in said["resolve.safety-threat.crisis-line"]
 
 
@@ -346,7 +356,7 @@ def test_asking_for_a_manager_brings_in_wants_manager() -> None:
 
 def test_tears_bring_in_distressed_from_calm() -> None:
     """cried: the contact goes back to calm with the distressed reassurance."""
-    conv = start(situation="repeat-contact")
+    conv = start(situation="repeat-contact", channel="phone")
     for stage in SAY_STAGES[:4]:
         conv.say(stage)
     conv.note("cried")
@@ -688,7 +698,7 @@ def test_property_safety_mode_only_ever_gives_safety_content(
 ) -> None:
     """After a safety event, no line or tip comes from outside safety-threat, ever."""
     conv = start(locale=locale, **setup)
-    safe_from: int | None = 0 if setup["situation"] == SAFETY_SITUATION else None
+    safe_from: int | None = 0 if setup["situation"] in SAFETY_FAMILY else None
     for index, (kind, arg) in enumerate(actions):
         run(conv, [(kind, arg)])
         if kind == "note" and arg in (de.Event.SELF_HARM, de.Event.VIOLENCE) and safe_from is None:
@@ -702,7 +712,7 @@ def test_property_safety_mode_only_ever_gives_safety_content(
             assert record.entry not in LADDER
         for tip in record.tips:
             assert is_safety_entry(tip)
-        assert record.situation == SAFETY_SITUATION
+        assert record.situation in SAFETY_FAMILY
     assert not conv.ended or any(r.entry == LADDER[-1] for r in conv.log[:safe_from])
 
 

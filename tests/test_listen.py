@@ -282,7 +282,7 @@ def test_hear_switches_safety_mode_on_at_once(book: de.Phrasebook) -> None:
     conv = book.conversation(situation="late-delivery", locale="en", seed=1)
     hearing = conv.hear("Honestly I just want to end it all")
     assert hearing.noted == (de.Event.SELF_HARM,)
-    assert conv.safety and conv.situation == "safety-threat"
+    assert conv.safety and conv.situation == "safety-self-harm"
     assert conv.log[-1].words == "Honestly I just want to end it all"
 
 
@@ -321,7 +321,7 @@ def test_hear_in_safety_mode_cannot_switch_it_off(book: de.Phrasebook) -> None:
     conv = book.conversation(situation="general", locale="en", seed=2)
     conv.hear("I'm going to kill myself")
     conv.hear("thank you, that's fine, sorry for shouting")
-    assert conv.safety and conv.situation == "safety-threat"
+    assert conv.safety and conv.situation == "safety-self-harm"
 
 
 def test_hear_listens_in_the_conversation_locale(book: de.Phrasebook) -> None:

@@ -229,19 +229,21 @@ def test_situation_falls_back_to_general_and_says_so(book: de.Phrasebook) -> Non
 
 
 def test_safety_threat_never_falls_back_to_general(book: de.Phrasebook) -> None:
-    """Every stage of safety-threat uses only safety content, all of it verbatim."""
-    for stage in de.Stage:
-        if stage is de.Stage.COOL_DOWN:
-            continue
-        for seed in range(12):
-            phrase = book.pick(
-                stage, situation="safety-threat", seed=seed, values=_safety_values(stage)
-            )
-            assert phrase.situation == "safety-threat"
-            assert de.Flag.VERBATIM in phrase.flags
-            assert phrase.verbatim
-        for tip in book.tips(stage, situation="safety-threat"):
-            assert tip.situation == "safety-threat"
+    """Every stage of safety-threat, on every channel, uses only safety content, verbatim."""
+    for channel in (None, *de.Channel):
+        for stage in de.Stage:
+            if stage is de.Stage.COOL_DOWN:
+                continue
+            for seed in range(12):
+                phrase = book.pick(
+                    stage, situation="safety-threat", channel=channel, seed=seed,
+                    defaults=_safety_values(stage),
+                )  # fmt: skip
+                assert phrase.situation == "safety-threat"
+                assert de.Flag.VERBATIM in phrase.flags
+                assert phrase.verbatim
+            for tip in book.tips(stage, situation="safety-threat", channel=channel):
+                assert tip.situation == "safety-threat"
 
 
 def _safety_values(stage: de.Stage) -> dict[str, object] | None:
@@ -256,7 +258,7 @@ def test_safety_threat_never_offers_to_end_the_call(book: de.Phrasebook) -> None
 
 def test_ladder_steps_beyond_the_first_need_asking_for(book: de.Phrasebook) -> None:
     """A plain pick in abusive-language gives the boundary, never a warning or the ending."""
-    ids = [eid for eid, _ in book.options("calm", situation="abusive-language")]
+    ids = [eid for eid, _ in book.options("calm", situation="abusive-language", channel="chat")]
     assert ids[0] == "calm.abusive-language.boundary"
     assert not {"calm.abusive-language.warning", "calm.abusive-language.final-warning"} & {*ids}
     warning = book.pick("calm", situation="abusive-language", entry="calm.abusive-language.warning")
@@ -290,9 +292,9 @@ def test_variant_selects_exactly(book: de.Phrasebook) -> None:
     assert book.pick("listen", channel="phone", entry="listen.signal", variant=1).variant == 1
     with pytest.raises(de.UnknownEntryError, match="fitting variants"):
         book.pick("listen", channel="phone", entry="listen.signal", variant=99)
-    # The channel rule holds for a named entry too: a phone-only line needs the phone.
-    with pytest.raises(de.UnknownEntryError, match="does not suit every channel"):
-        book.pick("listen", entry="listen.signal", variant=1)
+    # A line named for another channel than the one given is refused.
+    with pytest.raises(de.UnknownEntryError, match="does not suit channel 'email'"):
+        book.pick("listen", channel="email", entry="listen.signal", variant=1)
     with pytest.raises(de.InvalidOptionError):
         book.pick("listen", variant=1)
 
@@ -409,7 +411,7 @@ def test_phrase_json_round_trip(book: de.Phrasebook) -> None:
 
 def test_playbook_covers_every_stage_in_order(book: de.Phrasebook) -> None:
     """A playbook has the seven stages in order, with the whole abuse ladder in sequence."""
-    pb = book.playbook("abusive-language")
+    pb = book.playbook("abusive-language", channel="phone")
     assert [s.stage for s in pb.stages] == list(de.Stage)
     calm_ids = [p.id for p in pb.stages[0].phrases]
     ladder = [i for i in calm_ids if i.startswith("calm.abusive-language.")]

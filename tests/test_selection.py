@@ -244,8 +244,8 @@ def _with_rule(catalogue_dir: Path, rule: str) -> Path:
     entries = catalogue_dir / "entries.toml"
     text = entries.read_text(encoding="utf-8")
     anchor = (
-        '[situations.faulty-product]\nparent = "general"\n'
-        'description = "The item is broken or has a technical problem."\n'
+        '[situations.wants-manager]\nparent = "general"\n'
+        'description = "The customer demands a manager or supervisor."\n'
     )
     assert anchor in text
     entries.write_text(text.replace(anchor, anchor + rule, 1), encoding="utf-8")
@@ -256,43 +256,43 @@ def _with_rule(catalogue_dir: Path, rule: str) -> Path:
     ("rule", "problem", "field"),
     [
         (
-            '\n[situations.faulty-product.stages.closing]\nphrases = "replace"\n',
+            '\n[situations.wants-manager.stages.closing]\nphrases = "replace"\n',
             "unknown stage 'closing'",
-            "situations.faulty-product.stages.closing",
+            "situations.wants-manager.stages.closing",
         ),
         (
-            '\n[situations.faulty-product.stages.close]\nexclude = ["close.nope"]\n',
+            '\n[situations.wants-manager.stages.close]\nexclude = ["close.nope"]\n',
             "excludes 'close.nope', which is not an entry",
-            "situations.faulty-product.stages.close.exclude",
+            "situations.wants-manager.stages.close.exclude",
         ),
         (
-            '\n[situations.faulty-product.stages.close]\nexclude = ["calm.even-tone"]\n',
+            '\n[situations.wants-manager.stages.close]\nexclude = ["calm.even-tone"]\n',
             "not a tip that 'general' gives at this stage",
-            "situations.faulty-product.stages.close.exclude",
+            "situations.wants-manager.stages.close.exclude",
         ),
         (
-            '\n[situations.faulty-product.stages.close]\nphrases = "replace"\n',
+            '\n[situations.wants-manager.stages.close]\nphrases = "replace"\n',
             "the situation has no phrases of its own here: nothing would be left",
-            "situations.faulty-product.stages.close.phrases",
+            "situations.wants-manager.stages.close.phrases",
         ),
         (
-            '\n[situations.faulty-product.stages.apologise]\nphrases = "replace"\n'
+            '\n[situations.wants-manager.stages.apologise]\nphrases = "replace"\n'
             'exclude = ["apologise.sorry"]\n',
             "its phrases replace the parent's anyway",
-            "situations.faulty-product.stages.apologise.exclude",
+            "situations.wants-manager.stages.apologise.exclude",
         ),
         (
-            "\n[situations.faulty-product.stages.cool-down]\n"
+            "\n[situations.wants-manager.stages.cool-down]\n"
             'exclude = ["cool-down.take-a-break", "cool-down.small-comfort", '
             '"cool-down.talk-it-over", "cool-down.doodle", "cool-down.debrief", '
             '"cool-down.team-review"]\n',
             "its exclusions leave no tips here",
-            "situations.faulty-product.stages.cool-down.tips",
+            "situations.wants-manager.stages.cool-down.tips",
         ),
         (
-            '\n[situations.faulty-product.stages.close]\nphrases = "swap"\n',
+            '\n[situations.wants-manager.stages.close]\nphrases = "swap"\n',
             "Input should be 'extend' or 'replace'",
-            "situations.faulty-product.stages.close.phrases",
+            "situations.wants-manager.stages.close.phrases",
         ),
     ],
 )
@@ -310,13 +310,11 @@ def test_a_bad_stage_rule_names_the_file_line_and_situation(
     lines = (directory / "entries.toml").read_text(encoding="utf-8").splitlines()
     assert err.line is not None
     header = next(
-        i
-        for i, line in enumerate(lines, 1)
-        if line.startswith("[situations.faulty-product.stages.")
+        i for i, line in enumerate(lines, 1) if line.startswith("[situations.wants-manager.stages.")
     )
     assert header <= err.line <= header + 3
     if "stage" in problem or "exclude" in field or "phrases" in field:
-        assert "faulty-product" in str(err)
+        assert "wants-manager" in str(err)
 
 
 def test_a_rule_on_a_situation_that_inherits_nothing_is_refused(catalogue_dir: Path) -> None:
@@ -333,23 +331,169 @@ def test_a_rule_on_a_situation_that_inherits_nothing_is_refused(catalogue_dir: P
 def test_extend_replace_and_exclude_shape_every_question(catalogue_dir: Path) -> None:
     """A rule changes pick, options, tips and playbook alike, and the default is extend."""
     base = de.Phrasebook.from_directory(catalogue_dir)
-    extended = {
-        e for e, _ in base.options("apologise", situation="faulty-product", defaults={"days": 3})
-    }
-    assert "apologise.sorry" in extended  # the default: the parent's lines after its own
+    extended = [e for e, _ in base.options("restate", situation="wants-manager")]
+    # The default: the situation's own line first, then the parent's.
+    assert extended[0] == "restate.wants-manager.request" and "restate.check" in extended
     directory = _with_rule(
         catalogue_dir,
-        '\n[situations.faulty-product.stages.apologise]\nphrases = "replace"\n'
-        'exclude = ["apologise.no-judgement"]\n',
+        '\n[situations.wants-manager.stages.restate]\nphrases = "replace"\n'
+        'exclude = ["restate.invite-correction"]\n',
     )
     book = de.Phrasebook.from_directory(directory)
-    options = book.options("apologise", situation="faulty-product", values={"days": 3})
-    assert {e for e, _ in options} == {"apologise.faulty-product.replacement"}
-    tips = {t.id for t in book.tips("apologise", situation="faulty-product")}
-    assert "apologise.no-judgement" not in tips and "apologise.for-the-problem" in tips
-    pb = book.playbook("faulty-product", values={"days": 3})
-    assert [p.id for p in pb.stages[3].phrases] == ["apologise.faulty-product.replacement"]
-    assert {t.id for t in pb.stages[3].tips} == tips
-    assert book.lines("apologise", situation="faulty-product") == (
-        "apologise.faulty-product.replacement",
+    options = book.options("restate", situation="wants-manager")
+    assert {e for e, _ in options} == {"restate.wants-manager.request"}
+    assert book.pick("restate", situation="wants-manager", seed=3).id == (
+        "restate.wants-manager.request"
     )
+    tips = {t.id for t in book.tips("restate", situation="wants-manager")}
+    assert "restate.invite-correction" not in tips and "restate.own-words" in tips
+    pb = book.playbook("wants-manager")
+    assert [p.id for p in pb.stages[2].phrases] == ["restate.wants-manager.request"]
+    assert {t.id for t in pb.stages[2].tips} == tips
+    assert book.lines("restate", situation="wants-manager") == ("restate.wants-manager.request",)
+
+
+# --- the audit: what each situation says, by channel --------------------------------------
+
+
+@pytest.mark.parametrize("locale", BOOK.locales)
+def test_every_stage_of_every_situation_has_a_line_that_needs_no_value(locale: str) -> None:
+    """Each situation × stage × channel (and none) offers at least one line without values."""
+    for situation in BOOK.neutral.situations:
+        for channel in CHANNELS:
+            for stage in SAY_STAGES:
+                register = BOOK.locale_data(locale).default_register
+                assert _offered(stage, situation, locale, register, channel), (
+                    situation,
+                    stage,
+                    channel,
+                )
+
+
+PRESENCE = {
+    "calm.safety-threat.here",
+    "listen.safety-threat.immediate-danger",
+    "listen.safety-threat.where",
+    "restate.safety-threat.understand",
+    "resolve.safety-threat.crisis-line",
+    "resolve.safety-threat.bring-in-help",
+    "close.safety-threat.staying",
+    "calm.safety-threat.stay-on-line",  # phone and chat only
+}
+
+
+@pytest.mark.parametrize("locale", BOOK.locales)
+def test_safety_by_email_signposts_help_first_and_promises_no_presence(locale: str) -> None:
+    """By email: emergency help first, no 'I'm here with you', no live questions, and tips
+    that say to escalate at once and keep the ticket open."""
+    for situation in ("safety-threat", "safety-self-harm", "safety-violence"):
+        pb = BOOK.playbook(situation, locale=locale, channel="email")
+        shown = {item.id for stage in pb.stages for item in (*stage.phrases, *stage.tips)}
+        assert not shown & PRESENCE
+        assert pb.stages[0].phrases[0].id == "calm.safety-threat.email-signpost"
+        assert {
+            "calm.safety-threat.escalate-email",
+            "close.safety-threat.keep-ticket-open",
+        } <= shown
+    chat = {
+        t.id for t in BOOK.tips("calm", situation="safety-threat", locale=locale, channel="chat")
+    }
+    assert "calm.safety-threat.keep-chat-open" in chat
+
+
+SELF_HARM_ONLY = {
+    "apologise.safety-threat.thank-you",
+    "close.safety-threat.staying",
+    "resolve.safety-threat.crisis-line",
+    "resolve.safety-threat.email-crisis-line",
+    "resolve.safety-threat.warm-handover",
+    "listen.safety-threat.immediate-danger",
+    "listen.safety-self-harm.ask-directly",
+}
+
+
+@pytest.mark.parametrize("locale", BOOK.locales)
+def test_a_threat_of_violence_gets_no_self_harm_lines(locale: str) -> None:
+    """safety-violence has none of the self-harm lines; safety-self-harm asks directly and
+    not about other people; both keep every other safety line and take nothing general."""
+    for channel in CHANNELS:
+        violence = {
+            item.id
+            for stage in BOOK.playbook("safety-violence", locale=locale, channel=channel).stages
+            for item in (*stage.phrases, *stage.tips)
+        }
+        self_harm = {
+            item.id
+            for stage in BOOK.playbook("safety-self-harm", locale=locale, channel=channel).stages
+            for item in (*stage.phrases, *stage.tips)
+        }
+        assert not violence & SELF_HARM_ONLY
+        assert "listen.safety-threat.anyone-in-danger" not in self_harm
+        assert all(".safety-" in i for i in violence | self_harm)
+    phone = {e for e, _ in BOOK.options("listen", situation="safety-self-harm", channel="phone")}
+    assert "listen.safety-self-harm.ask-directly" in phone
+
+
+@pytest.mark.parametrize("channel", ["phone", "chat"])
+def test_there_is_a_line_for_someone_in_danger_right_now(channel: str) -> None:
+    """When the answer to 'are you in danger?' is yes, the live channels have a line for it."""
+    expected = {
+        "phone": "resolve.safety-threat.emergency-help",
+        "chat": "resolve.safety-threat.emergency-help-chat",
+    }[channel]
+    for situation in ("safety-threat", "safety-self-harm", "safety-violence"):
+        for locale in BOOK.locales:
+            offered = BOOK.options("resolve", situation=situation, locale=locale, channel=channel)
+            assert expected in {e for e, _ in offered}
+            assert BOOK.pick(
+                "resolve", situation=situation, locale=locale, channel=channel, entry=expected
+            ).verbatim
+
+
+@pytest.mark.parametrize("locale", BOOK.locales)
+def test_closes_fit_the_situation(locale: str) -> None:
+    """distressed closes gently with its own line; legal-threat with the reviewed one alone;
+    after abuse the tips are documentation and follow-through only."""
+    for channel in CHANNELS:
+        distressed = _ids("distressed", "close", locale, channel)
+        assert {"close.distressed.gentle-close", "close.distressed.end-gently"} <= distressed
+        legal = BOOK.options("close", situation="legal-threat", locale=locale, channel=channel)
+        assert {e for e, _ in legal} == {"close.legal-threat.neutral"}
+        tips = BOOK.tips("close", situation="abusive-language", locale=locale, channel=channel)
+        assert {t.id for t in tips} == {"close.abusive-language.document", "close.follow-through"}
+
+
+def test_by_email_abuse_gets_one_written_limit_not_the_ladder() -> None:
+    """An insult by email brings in abusive-language's written limit; no warning ladder,
+    and the contact is never 'ended'."""
+    for locale in BOOK.locales:
+        conv = BOOK.conversation(situation="late-delivery", locale=locale, channel="email", seed=2)
+        conv.say(conv.next_stage() or "calm")
+        for _ in range(5):
+            conv.note("insult")
+        assert conv.ladder == () and conv.ladder_step == 0
+        assert conv.next_stage() is de.Stage.CALM
+        assert conv.say("calm").id == "calm.abusive-language.email-boundary"
+        tips = {t.id for t in conv.tips("calm")}
+        assert "calm.abusive-language.written-policy" in tips
+        assert not conv.ended
+
+
+def test_check_flags_a_text_that_speaks_of_a_channel_its_entry_leaves_out(
+    catalogue_dir: Path,
+) -> None:
+    """An entry for chat and email whose English says 'stay on the line' is a check error."""
+    from deescalate.checks import check
+
+    with (catalogue_dir / "entries.toml").open("a", encoding="utf-8") as f:
+        f.write(
+            '\n[entries."close.acme.hold"]\nkind = "phrase"\nstage = "close"\n'
+            'channels = ["chat", "email"]\nnotes = "x"\n'
+        )
+    with (catalogue_dir / "en.toml").open("a", encoding="utf-8") as f:
+        f.write('\n[entries."close.acme.hold"]\ntext = ["Please stay on the line."]\n')
+    report = check(de.Phrasebook.from_directory(catalogue_dir), ("en",))
+    found = [p for p in report.problems if p.code == "channels"]
+    assert [p.entry_id for p in found] == ["close.acme.hold"]
+    assert "on the line" in found[0].message and not report.ok
+    assert check(BOOK, ("en",)).ok

@@ -30,7 +30,7 @@ from .catalogue import (
 )
 from .errors import CatalogueError
 from .i18n import plural_categories
-from .models import Flag, Kind, Register, Signal, Stage
+from .models import Channel, Flag, Kind, Register, Signal, Stage
 from .phrasing import Matcher, default_rule, repeated
 from .picker import Phrasebook
 
@@ -101,6 +101,18 @@ _FULL_WIDTH_PUNCT = re.compile(r"[。，？！：；、]")
 _LATIN = re.compile(r"[A-Za-z]")
 _PLACEHOLDER = re.compile(r"\{[a-z][a-z0-9_]*\}")
 _CJK_SCRIPTS = frozenset({"Hans", "Hant", "Jpan"})
+
+
+_CHANNEL_WORDS: Mapping[Channel, re.Pattern[str]] = {
+    Channel.PHONE: re.compile(
+        r"\b(on the phone|on the line|hang up|on hold|put you through|call you back|mm-hmm"
+        r"|can hear|hear you)\b",
+        re.IGNORECASE,
+    ),
+    Channel.CHAT: re.compile(r"\b(chat|chatting)\b", re.IGNORECASE),
+    Channel.EMAIL: re.compile(r"\b(e-?mails?|inbox|reply to this)\b", re.IGNORECASE),
+}
+"""English words that tie a text to one channel (checked in the source locale)."""
 
 
 def _fold_phrase(phrase: str) -> str:
@@ -182,7 +194,35 @@ class _Checker:
             self.stale(eid)
         self.repetition()
         self.signals()
+        if data.id == SOURCE_LOCALE:
+            self.channel_words()
         return self.problems
+
+    def channel_words(self) -> None:
+        """Flag a source text that speaks of a channel its entry's ``channels`` leave out.
+
+        "Stay on the line" in an entry for chat and email, or "reply to this
+        email" in one for the phone, is a channel mistake in the metadata or
+        in the wording; the English source says which channel it is written for.
+        """
+        for eid, entry in self.book.neutral.entries.items():
+            if entry.channels == frozenset(Channel) or eid not in self.data.texts:
+                continue
+            texts = [t for vs in self.data.texts[eid].values() for v in vs for t in _texts(v)]
+            for channel, pattern in _CHANNEL_WORDS.items():
+                if channel in entry.channels:
+                    continue
+                for text in texts:
+                    found = pattern.search(text)
+                    if found:
+                        allowed = ", ".join(c.value for c in Channel if c in entry.channels)
+                        self.add(
+                            "channels",
+                            f"the text speaks of {channel.value} ({found.group(0)!r}) but the "
+                            f"entry's channels are {allowed}",
+                            eid,
+                        )
+                        break
 
     def signals(self) -> None:
         """Report signals the locale cannot hear, and phrases listed both ways after overlays."""

@@ -157,9 +157,17 @@ _EVENT_ALIASES: Mapping[str, Event] = {
 
 _SAFETY_EVENTS = frozenset({Event.SELF_HARM, Event.VIOLENCE})
 
+# The safety situation each safety event leads to, where the catalogues define it
+# (else safety-threat itself): a threat to others gets no self-harm lines.
+_SAFETY_FOR: Mapping[Event | None, str] = {
+    Event.SELF_HARM: "safety-self-harm",
+    Event.VIOLENCE: "safety-violence",
+}
+
 # Events that bring a situation into play, and the stage the contact goes back to,
 # so the agent restates (or, for tears, reassures) before resolving again.
 _IMPLIES: Mapping[Event, tuple[str, Stage]] = {
+    Event.INSULT: ("abusive-language", Stage.CALM),
     Event.ASKED_FOR_MANAGER: ("wants-manager", Stage.RESTATE),
     Event.THREATENED_TO_SUE: ("legal-threat", Stage.RESTATE),
     Event.CRIED: ("distressed", Stage.CALM),
@@ -352,8 +360,8 @@ class Conversation:
             warnings=warnings,
             # A contact that starts out abusive starts on the ladder's first step,
             # and one that starts as a safety threat is in safety mode from the outset.
-            ladder_step=1 if situation == ABUSE_SITUATION and _base_ladder(book) else 0,
-            safety=situation == SAFETY_SITUATION,
+            ladder_step=1 if situation == ABUSE_SITUATION and _live_ladder(book, channel) else 0,
+            safety=SAFETY_SITUATION in book.situation_chain(situation),
         )
         self._setup(book, state, clock)
 
@@ -362,7 +370,7 @@ class Conversation:
         self._state = state
         self._clock: Clock = clock or _utc_now
         self._lock = threading.Lock()
-        self._ladder = _effective_ladder(_base_ladder(book), state.warnings)
+        self._ladder = _effective_ladder(_live_ladder(book, state.channel), state.warnings)
 
     @classmethod
     def resume(
@@ -595,16 +603,17 @@ class Conversation:
                     update = {"safety": True, "done": ()}
             elif state.safety:
                 pass  # nothing switches safety mode off, and the ladder is suspended in it
-            elif event_ is Event.INSULT:
-                if self._ladder:
-                    # One step above the last line said, at most: insults that pile up
-                    # before the agent answers never skip a warning on the way to the end.
-                    step = min(state.ladder_step + 1, state.ladder_said + 1, len(self._ladder))
-                    update = {"ladder_step": max(step, state.ladder_step)}
+            elif event_ is Event.INSULT and self._ladder:
+                # One step above the last line said, at most: insults that pile up
+                # before the agent answers never skip a warning on the way to the end.
+                step = min(state.ladder_step + 1, state.ladder_said + 1, len(self._ladder))
+                update = {"ladder_step": max(step, state.ladder_step)}
             elif event_ is Event.CALMED_DOWN:
                 step = max(state.ladder_step - 1, 0)
                 update = {"ladder_step": step, "ladder_said": min(state.ladder_said, step)}
-            else:
+            elif event_ in _IMPLIES:
+                # (An insult where the ladder does not apply, by email, brings in
+                # abusive-language like any other situation: its written limit and tips.)
                 situation, back_to = _IMPLIES[event_]
                 if situation in self._book.neutral.situations:
                     update = {
@@ -620,7 +629,7 @@ class Conversation:
                     kind=LogKind.EVENT,
                     event=event_,
                     words=words,
-                    situation=self._layers(self._state)[0],
+                    situation=self._layers(self._state, event_)[0],
                     ladder_step=self._state.ladder_step,
                 )
             )
@@ -691,16 +700,31 @@ class Conversation:
     def _append(self, record: LogRecord) -> None:
         self._state = self._state.model_copy(update={"log": (*self._state.log, record)})
 
-    def _layers(self, state: ConversationState) -> tuple[str, ...]:
-        """The situations in play, the most pressing first, the topic last."""
+    def _layers(self, state: ConversationState, pending: Event | None = None) -> tuple[str, ...]:
+        """The situations in play, the most pressing first, the topic last.
+
+        In safety mode, the safety situation the contact is in: the topic if it is
+        one, else the one for the event that switched safety mode on (read from
+        the log, ``pending`` being an event about to be logged), where the
+        catalogues define it.
+        """
         if state.safety:
-            return (SAFETY_SITUATION,)
+            return (self._safety_situation(state, pending),)
         layers: list[str] = []
         if state.ladder_step > 0 and ABUSE_SITUATION in self._book.neutral.situations:
             layers.append(ABUSE_SITUATION)
         layers.extend(reversed(state.implied))
         layers.append(state.topic)
         return tuple(dict.fromkeys(layers))
+
+    def _safety_situation(self, state: ConversationState, pending: Event | None) -> str:
+        situations = self._book.neutral.situations
+        if SAFETY_SITUATION in self._book.situation_chain(state.topic):
+            return state.topic
+        events = [r.event for r in state.log if r.kind is LogKind.EVENT]
+        first = next((e for e in (*events, pending) if e in _SAFETY_EVENTS), None)
+        specific = _SAFETY_FOR.get(first, SAFETY_SITUATION)
+        return specific if specific in situations else SAFETY_SITUATION
 
     def _ladder_target(self, stage: Stage, state: ConversationState) -> tuple[int, str] | None:
         """The ladder line for ``stage`` at the current step: the latest step of that stage."""
@@ -791,6 +815,20 @@ class Conversation:
 
 def _add_stage(done: tuple[Stage, ...], stage: Stage) -> tuple[Stage, ...]:
     return done if stage in done else (*done, stage)
+
+
+def _live_ladder(book: Phrasebook, channel: Channel | str | None) -> tuple[str, ...]:
+    """The abuse ladder where it applies: on a live channel (or none given), not by email.
+
+    Warning three times in one thread and "ending the conversation" are for live
+    contacts; the ladder's steps say which channels they suit.
+    """
+    ladder = _base_ladder(book)
+    if channel is None:
+        return ladder
+    channel_ = coerce_option(Channel, "channel", channel)
+    entries = book.neutral.entries
+    return ladder if all(channel_ in entries[e].channels for e in ladder) else ()
 
 
 def _base_ladder(book: Phrasebook) -> tuple[str, ...]:

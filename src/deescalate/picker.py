@@ -914,9 +914,9 @@ class Phrasebook:
             raise UnknownEntryError(
                 entry_id, f"it is not a line of situation {situation!r} at stage {stage.value!r}"
             )
-        if not _suits(entry, channel):
-            where = f"channel {channel.value!r}" if channel else "every channel"
-            raise UnknownEntryError(entry_id, f"it does not suit {where}")
+        # A line asked for by name needs only to suit the channel if one is given.
+        if channel is not None and channel not in entry.channels:
+            raise UnknownEntryError(entry_id, f"it does not suit channel {channel.value!r}")
         self._check_values(entry, given, defaults)
         return entry, came_from[entry_id]
 
