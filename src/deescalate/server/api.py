@@ -17,11 +17,13 @@ from typing import Annotated, Any, TypeVar
 
 from babel import Locale
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 import deescalate as de
 from deescalate import Channel, Register, Stage
+from deescalate.i18n import parse_preferences
 
 from .conversations import MAX_ID, Conversations, Loaded, over, view
 from .problems import PROBLEM_JSON, Problem, ProblemError
@@ -36,6 +38,7 @@ from .schemas import (
     EventRequest,
     EventResponse,
     LocaleInfo,
+    PickQuery,
     PickRequest,
     SayRequest,
     SayResponse,
@@ -69,8 +72,20 @@ def _json(model: BaseModel, status: int = 200, headers: dict[str, str] | None = 
     return Response(model.model_dump_json(), status_code=status, media_type=JSON, headers=headers)
 
 
-def _locale(given: Any, header: str | None) -> Any:
-    return given if given else (header or "en")
+def _locale(given: Any, header: str | None) -> str | list[str]:
+    """The locale preferences of a request: the parameter, else the header, else ``en``.
+
+    They are normalised (``da-DK,da;q=0.9`` and ``da_DK, da`` are the same list)
+    before the library sees them, so headers that differ only in spelling or
+    weights share the library's cached answers instead of growing them.
+    """
+    raw = given if given else header
+    if not raw:
+        return "en"
+    preferences = parse_preferences(raw)
+    if len(preferences) == 1:
+        return preferences[0]
+    return list(preferences) if preferences else "en"
 
 
 def _query_values(pairs: list[str] | None) -> dict[str, object]:
@@ -90,6 +105,77 @@ def _query_values(pairs: list[str] | None) -> dict[str, object]:
         else:
             values[name] = [current, value]
     return values
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _from_query(model: type[M], request: Request) -> M:
+    """The query string validated as ``model`` (a field typed as a list takes repeats)."""
+    params = request.query_params
+    data: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        if key in params:
+            data[key] = params.getlist(key) if name in _LIST_FIELDS else params[key]
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise RequestValidationError(
+            [{**e, "loc": ("query", *e["loc"])} for e in err.errors(include_url=False)]
+        ) from None
+
+
+_LIST_FIELDS = frozenset({"value"})
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """OpenAPI parameters describing ``model`` as a query string."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    required = set(schema.get("required", ()))
+    parameters = []
+    for key, prop in schema["properties"].items():
+        description = prop.pop("description", None)
+        parameter: dict[str, Any] = {
+            "name": key,
+            "in": "query",
+            "required": key in required,
+            "schema": prop,
+        }
+        if description:
+            parameter["description"] = description
+        parameters.append(parameter)
+    return parameters
+
+
+def _accept_language(request: Request) -> str | None:
+    header = request.headers.get("accept-language")
+    if header is not None and len(header) > MAX_LOCALE:
+        raise RequestValidationError(
+            [{"loc": ("header", "accept-language"), "msg": "header too long", "type": "too_long"}]
+        )
+    return header
+
+
+def _pick(
+    request: Request,
+    options: PickQuery | PickRequest,
+    values: dict[str, object],
+    header: str | None,
+) -> de.Phrase:
+    return _book(request).pick(
+        options.stage,
+        situation=options.situation,
+        locale=_locale(options.locale, header),
+        register=options.register_,
+        channel=options.channel,
+        values=values,
+        seed=options.seed,
+        gloss=options.gloss,
+        strict=options.strict,
+        entry=options.entry,
+        variant=options.variant,
+    )
 
 
 def _book(request: Request) -> de.Phrasebook:
@@ -148,10 +234,39 @@ def _labels_for(book: de.Phrasebook, locale: Any) -> tuple[str, dict[str, str], 
         return _labels(book, used)
 
 
-def router(caller: Any) -> APIRouter:
-    """The ``/v1`` routes; ``caller`` is the API-key dependency."""
-    api = APIRouter(prefix="/v1", dependencies=[Depends(caller)], responses=_errors)
+def router(caller: Any, *, keys: bool) -> APIRouter:
+    """The ``/v1`` routes; ``caller`` is the API-key dependency, on every route when ``keys``.
+
+    Without keys the routes that need no owner run no dependency at all: on the
+    busiest routes FastAPI's dependency machinery costs more than the work.
+    """
+    guard = [Depends(caller)] if keys else []
+    api = APIRouter(prefix="/v1", dependencies=guard, responses=_errors)
     Caller = Annotated[str, Depends(caller)]
+
+    # --- stateless picks -------------------------------------------------------------------
+
+    @api.get(
+        "/pick",
+        response_model=de.Phrase,
+        tags=["pick"],
+        openapi_extra={"parameters": _query_parameters(PickQuery)},
+    )
+    async def pick(request: Request) -> Response:
+        """A line to say to the customer (``Phrasebook.pick``)."""
+        # The query is validated by one model rather than parameter by parameter: this is
+        # the busiest route, and FastAPI's per-parameter handling costs more than the pick.
+        query = _from_query(PickQuery, request)
+        values = _query_values(query.value)
+        return _json(_pick(request, query, values, _accept_language(request)))
+
+    @api.post("/pick", response_model=de.Phrase, tags=["pick"])
+    async def pick_post(
+        request: Request, body: PickRequest, accept_language: AcceptLanguage = None
+    ) -> Response:
+        """A line to say to the customer, with typed values in a JSON body."""
+        values = to_library_values(body.values)
+        return _json(_pick(request, body, values, accept_language))
 
     # --- what there is -------------------------------------------------------------------
 
@@ -205,63 +320,6 @@ def router(caller: Any) -> APIRouter:
         """The seven stages in order, with names in the locale."""
         used, labels, _ = _labels_for(_book(request), _locale(locale, accept_language))
         return [StageInfo(stage=s, label=labels.get(s.value, s.value), locale=used) for s in Stage]
-
-    # --- stateless picks -------------------------------------------------------------------
-
-    @api.get("/pick", response_model=de.Phrase, tags=["pick"])
-    async def pick(
-        request: Request,
-        stage: Stage,
-        situation: SituationQuery = "general",
-        locale: LocaleQuery = None,
-        register: Register | None = None,
-        channel: Channel | None = None,
-        value: Annotated[
-            list[str] | None,
-            Query(max_length=32, description="NAME=VALUE (repeatable; twice for a list)."),
-        ] = None,
-        seed: Annotated[int | None, Query(ge=SEED_MIN, le=SEED_MAX)] = None,
-        gloss: Annotated[str | None, Query(max_length=MAX_LOCALE)] = None,
-        strict: bool = False,
-        entry: Annotated[str | None, Query(max_length=MAX_NAME)] = None,
-        variant: Annotated[int | None, Query(ge=0, le=1000)] = None,
-        accept_language: AcceptLanguage = None,
-    ) -> Response:
-        """A line to say to the customer (``Phrasebook.pick``)."""
-        phrase = _book(request).pick(
-            stage,
-            situation=situation,
-            locale=_locale(locale, accept_language),
-            register=register,
-            channel=channel,
-            values=_query_values(value),
-            seed=seed,
-            gloss=gloss,
-            strict=strict,
-            entry=entry,
-            variant=variant,
-        )
-        return _json(phrase)
-
-    @api.post("/pick", response_model=de.Phrase, tags=["pick"])
-    async def pick_post(
-        request: Request, body: PickRequest, accept_language: AcceptLanguage = None
-    ) -> Response:
-        """A line to say to the customer, with typed values in a JSON body."""
-        phrase = _book(request).pick(
-            body.stage,
-            situation=body.situation,
-            locale=_locale(body.locale, accept_language),
-            register=body.register_,
-            channel=body.channel,
-            values=to_library_values(body.values),
-            seed=body.seed,
-            gloss=body.gloss,
-            strict=body.strict,
-            entry=body.entry,
-            variant=body.variant,
-        )
-        return _json(phrase)
 
     @api.get("/tips", response_model=list[de.Tip], tags=["pick"])
     async def tips(

@@ -73,7 +73,7 @@ _bearer = HTTPBearer(auto_error=False, description="An API key from the server's
 def _authenticator(keys: tuple[str, ...]) -> Any:
     encoded = tuple(k.encode() for k in keys)
 
-    def caller(
+    async def caller(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Caller:
@@ -161,7 +161,7 @@ def create_app(
     app.state.conversations = conversations
     app.state.settings = settings
     caller = _authenticator(keys)
-    app.include_router(api.router(caller))
+    app.include_router(api.router(caller, keys=bool(keys)))
     app.include_router(rasa.router(caller))
     _add_error_handlers(app)
     _add_operations(app, metrics)

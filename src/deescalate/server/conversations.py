@@ -77,15 +77,19 @@ class Conversations:
     def _lock(self, key: str) -> threading.Lock:
         return self._locks[zlib.crc32(key.encode()) % _STRIPES]
 
+    # A record is one line of JSON for the service's own notes, then the state's JSON
+    # as the library writes it: the state goes to Phrasebook.resume as text, with no
+    # round trip through Python objects.
+
     @staticmethod
     def _encode(conversation: de.Conversation, meta: dict[str, Any]) -> str:
-        state = conversation.state.model_dump(mode="json", by_alias=True)
-        return json.dumps({"state": state, "meta": meta}, ensure_ascii=False)
+        state = conversation.state.model_dump_json(by_alias=True)
+        return json.dumps(meta) + "\n" + state
 
     def _decode(self, key: str, record: Record) -> Loaded:
-        envelope = json.loads(record.data)
-        conversation = self.book.resume(envelope["state"])
-        return Loaded(key, record.version, conversation, dict(envelope.get("meta") or {}))
+        notes, _, state = record.data.partition("\n")
+        conversation = self.book.resume(state)
+        return Loaded(key, record.version, conversation, json.loads(notes))
 
     # --- the operations ----------------------------------------------------------------
 

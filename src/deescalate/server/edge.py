@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -52,6 +52,7 @@ _COMMON = [
 ]
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_METHODS = frozenset({"GET", "HEAD", "OPTIONS", *_BODY_METHODS})
 
 
 def _csp(path: str) -> bytes:
@@ -102,7 +103,7 @@ class Edge:
                 except ValueError:
                     length = -1
         if not request_id:
-            request_id = uuid.uuid4().hex
+            request_id = os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
         extra = [
             *_COMMON,
@@ -156,13 +157,15 @@ class Edge:
             route = scope.get("route")
             template = getattr(route, "path", None) or "(unmatched)"
             if self.observe is not None:
-                self.observe(method, template, status_box[0], duration)
+                # Labels stay a small fixed set, whatever methods a client invents.
+                label = method if method in _METHODS else "OTHER"
+                self.observe(label, template, status_box[0], duration)
             if self.log:
                 access_log.info(
                     json.dumps(
                         {
                             "method": method,
-                            "path": path if route is not None else template,
+                            "path": path[:200],
                             "route": template,
                             "status": status_box[0],
                             "duration_ms": round(duration * 1000, 3),

@@ -24,6 +24,7 @@ __all__ = [
     "EventResponse",
     "LocaleInfo",
     "MoneyValue",
+    "PickQuery",
     "PickRequest",
     "SayRequest",
     "SayResponse",
@@ -90,6 +91,26 @@ def to_library_values(values: dict[str, Any] | None) -> dict[str, object]:
         else:
             converted[name] = value
     return converted
+
+
+class PickQuery(_Body):
+    """The query of ``GET /v1/pick``: the same options, values as ``NAME=VALUE`` pairs."""
+
+    stage: Stage = Field(description="The stage to pick a line for.")
+    situation: Name = Field(default="general", description="A situation id.")
+    locale: LocaleTag | None = Field(
+        default=None, description="A tag or an Accept-Language value; default: the header."
+    )
+    register_: Register | None = Field(default=None, alias="register")
+    channel: Channel | None = None
+    value: Annotated[list[Text], Field(max_length=MAX_VALUES)] = Field(
+        default_factory=list, description="NAME=VALUE, repeatable (twice for a list)."
+    )
+    seed: Seed | None = None
+    gloss: LocaleTag | None = None
+    strict: bool = False
+    entry: Name | None = None
+    variant: Annotated[int, Field(ge=0, le=1000)] | None = None
 
 
 class PickRequest(_Body):

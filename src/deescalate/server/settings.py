@@ -139,6 +139,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--idle-timeout", type=float, metavar="SECONDS", help="forget idle conversations (24 h)"
     )
+    # The same as the command's global --catalogue, accepted after `serve` too. Its own
+    # dest, since a subcommand's default would overwrite the global option's value.
+    parser.add_argument(
+        "--catalogue",
+        action="append",
+        dest="serve_catalogue",
+        metavar="DIR",
+        help="a company overlay directory (repeatable)",
+    )
 
 
 def from_arguments(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:
@@ -152,8 +161,12 @@ def from_arguments(args: argparse.Namespace, environ: Mapping[str, str] | None =
     if getattr(args, "cors_origin", None):
         given["cors_origins"] = tuple(args.cors_origin)
     # --catalogue is the command's global option, shared with every other command.
-    if getattr(args, "catalogue", None):
-        given["catalogues"] = tuple(args.catalogue)
+    overlays = [
+        *(getattr(args, "catalogue", None) or ()),
+        *(getattr(args, "serve_catalogue", None) or ()),
+    ]
+    if overlays:
+        given["catalogues"] = tuple(overlays)
     settings = replace(settings, **given)  # type: ignore[arg-type]
     if settings.workers < 1:
         raise SettingsError("--workers must be at least 1")
