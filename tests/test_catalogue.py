@@ -207,7 +207,7 @@ def test_plural_form_not_a_cldr_category(catalogue_dir: Path) -> None:
     """A plural form that is no CLDR category at all is an error at load."""
     _edit(
         catalogue_dir / "en.toml",
-        "{ one = \"I'm sorry the product",
+        "{ one = \"I'm really sorry the product",
         '{ several = "x {days}", one = "I\'m sorry the product',
     )
     with pytest.raises(de.CatalogueError, match="several"):
@@ -220,7 +220,7 @@ def test_plural_form_the_language_does_not_use(catalogue_dir: Path) -> None:
 
     _edit(
         catalogue_dir / "en.toml",
-        "{ one = \"I'm sorry the product",
+        "{ one = \"I'm really sorry the product",
         '{ few = "x {days}", one = "I\'m sorry the product',
     )
     book = _load(catalogue_dir)
