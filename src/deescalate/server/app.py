@@ -123,7 +123,7 @@ def create_app(
     ``settings.store`` names; ``static`` to the page shipped in the package
     (``deescalate/server/static/``: ``index.html`` at ``/``, the rest under ``/static/``).
     """
-    from . import api, rasa
+    from . import api, assist, rasa
 
     settings = settings or Settings.from_env()
     if book is None:
@@ -164,6 +164,7 @@ def create_app(
     app.state.settings = settings
     caller = _authenticator(keys)
     app.include_router(api.router(caller, keys=bool(keys)))
+    app.include_router(assist.router(caller))
     app.include_router(rasa.router(caller))
     _add_error_handlers(app)
     _add_operations(app, metrics, static if static is not None else _static_dir())
