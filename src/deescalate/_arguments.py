@@ -190,6 +190,7 @@ _RULES: Mapping[str, Callable[[object], object]] = {
     "register": _enum_option(Register, "register"),
     "channel": _enum_option(Channel, "channel"),
     "values": check_values_mapping,
+    "defaults": check_values_mapping,
     "seed": check_seed,
     "variant": check_variant,
     "strict": _check_flag("strict"),

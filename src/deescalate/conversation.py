@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from ._arguments import entry_point
+from .choice import choose
 from .errors import (
     DeescalateError,
     InvalidOptionError,
@@ -63,11 +64,11 @@ from .errors import (
 from .i18n import parse_preferences
 from .limits import MAX_NOTE_LENGTH, MAX_SEED, MAX_STATE_BYTES, MAX_VALUE_LENGTH, MIN_SEED
 from .models import Channel, Kind, Phrase, Register, Stage, Tip, coerce_option
-from .picker import Phrasebook, choose
 from .render import check_text
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # type names only: at run time, conversation never imports the picker
     from .listening import Hearing
+    from .picker import Phrasebook
 
 __all__ = [
     "ABUSE_SITUATION",
