@@ -260,11 +260,15 @@ def test_security_headers_on_every_response(client: TestClient) -> None:
     assert echoed.headers["x-request-id"] == "abc-123"
 
 
-def test_page_place_is_empty_until_a_page_is_installed(client: TestClient) -> None:
-    """/ answers 404 (a problem) while no static page ships, with the page's strict CSP."""
+def test_the_page_is_served_at_the_root_with_its_strict_csp(client: TestClient) -> None:
+    """/ is the agent-assist page (HTML), and its files under /static share its CSP."""
     response = client.get("/")
-    assert response.status_code == 404
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
     assert "script-src 'self'" in response.headers["content-security-policy"]
+    script = client.get("/static/page.js")
+    assert script.status_code == 200
+    assert "script-src 'self'" in script.headers["content-security-policy"]
 
 
 def test_cors_is_off_by_default(client: TestClient) -> None:
@@ -533,3 +537,18 @@ def test_documented_pick_examples_are_what_the_server_says(client: TestClient) -
     ).json()
     assert f'"text":"{danish["text"]}"' in text
     assert f'"text":"{money["text"]}"'.replace("\xa0", " ") in text.replace("\xa0", " ")
+
+
+def test_page_is_served_with_a_strict_policy(tmp_path: Path) -> None:
+    """An installed page is served at / and its files under /static/, scripts from self only."""
+    (tmp_path / "index.html").write_text("<!doctype html><title>page</title>", encoding="utf-8")
+    (tmp_path / "app.js").write_text("void 0;\n", encoding="utf-8")
+    app = create_app(Settings(store="memory://", access_log=False), static=tmp_path)
+    with TestClient(app) as c:
+        page = c.get("/")
+        assert page.status_code == 200 and page.text.startswith("<!doctype html>")
+        policy = page.headers["content-security-policy"]
+        assert "script-src 'self';" in policy and "unsafe-inline" not in policy
+        script = c.get("/static/app.js")
+        assert script.status_code == 200 and script.text == "void 0;\n"
+        assert c.get("/static/missing.js").status_code == 404
