@@ -260,11 +260,15 @@ def test_security_headers_on_every_response(client: TestClient) -> None:
     assert echoed.headers["x-request-id"] == "abc-123"
 
 
-def test_page_place_is_empty_until_a_page_is_installed(client: TestClient) -> None:
-    """/ answers 404 (a problem) while no static page ships, with the page's strict CSP."""
+def test_the_page_is_served_at_the_root_with_its_strict_csp(client: TestClient) -> None:
+    """/ is the agent-assist page (HTML), and its files under /static share its CSP."""
     response = client.get("/")
-    assert response.status_code == 404
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
     assert "script-src 'self'" in response.headers["content-security-policy"]
+    script = client.get("/static/page.js")
+    assert script.status_code == 200
+    assert "script-src 'self'" in script.headers["content-security-policy"]
 
 
 def test_cors_is_off_by_default(client: TestClient) -> None:

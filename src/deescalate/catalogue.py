@@ -52,6 +52,7 @@ from .render import (
 __all__ = [
     "NEUTRAL_FILE",
     "OVERLAY_MODES",
+    "PAGE_LABEL_KEYS",
     "SOURCE_LOCALE",
     "CatalogueDir",
     "EntryDef",
@@ -84,7 +85,66 @@ SOURCE_LOCALE = "en"
 """The locale every catalogue is written from, and the last fallback."""
 
 LABEL_KEYS = frozenset([*(s.value for s in Stage), "phrases", "tips"])
-"""The keys of a locale file's ``[labels]`` table."""
+"""The keys every locale file's ``[labels]`` table has."""
+
+PAGE_LABEL_KEYS = frozenset(
+    "page-" + key
+    for key in [
+        "customer-language",
+        "agent-language",
+        "situation",
+        "channel",
+        "register",
+        "start",
+        "another",
+        "next",
+        "copy",
+        "copied",
+        "values",
+        "name",
+        "amount",
+        "currency",
+        "date",
+        "days",
+        "options",
+        "summary",
+        "crisis-line",
+        "events",
+        "insult",
+        "calmed",
+        "manager",
+        "legal",
+        "self-harm",
+        "violence",
+        "end",
+        "ladder",
+        "ladder-none",
+        "ladder-request",
+        "ladder-warning",
+        "ladder-final",
+        "ladder-end",
+        "safety",
+        "safety-steps",
+        "over",
+        "download",
+        "translators",
+        "heard",
+        "listen",
+        "heard-none",
+        "words",
+        "fallback",
+        "phone",
+        "chat",
+        "email",
+        "formal",
+        "informal",
+        "neutral",
+        "stage",
+        "tips",
+    ]
+)
+"""Optional ``[labels]`` keys: the agent-assist page's interface. The page shows the
+source locale's label, marked as untranslated, where a locale has none."""
 
 OVERLAY_MODES = ("replace", "add")
 """How an overlay's texts for an entry relate to the texts below it (``mode = ...``)."""
@@ -1017,7 +1077,8 @@ def load_locale(data: Mapping[str, Any], text: str, path: str, neutral: Neutral)
             field="locale.default_register",
             line=find_line(text, "locale", None, "default_register"),
         )
-    for table, allowed in (("labels", LABEL_KEYS), ("situations", set(neutral.situations))):
+    label_keys = LABEL_KEYS | PAGE_LABEL_KEYS
+    for table, allowed in (("labels", label_keys), ("situations", set(neutral.situations))):
         values: Mapping[str, str] = getattr(spec, table)
         for key in values:
             if key not in allowed:

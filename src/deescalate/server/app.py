@@ -121,7 +121,7 @@ def create_app(
     catalogues with ``settings.catalogues`` laid on top; ``store`` to the one
     ``settings.store`` names.
     """
-    from . import api, rasa
+    from . import api, assist, rasa
 
     settings = settings or Settings.from_env()
     if book is None:
@@ -162,6 +162,7 @@ def create_app(
     app.state.settings = settings
     caller = _authenticator(keys)
     app.include_router(api.router(caller, keys=bool(keys)))
+    app.include_router(assist.router(caller))
     app.include_router(rasa.router(caller))
     _add_error_handlers(app)
     _add_operations(app, metrics)
