@@ -3,8 +3,9 @@
 Run with ``python benchmarks/bench_server.py`` from a venv with the ``server``
 extra, with Debian's ``wrk`` and ``redis-server`` installed (``apt-get install
 wrk redis-server``). Everything runs on the loopback and stops by itself; each
-load run lasts ``--seconds`` (default 4). Nothing here is a test: it prints
-figures next to the baseline measured in the same run, and the targets.
+load run lasts ``--seconds`` (default 3) and each subject runs ``--rounds``
+times (default 3), alternating with the baseline. Nothing here is a test: it
+prints figures next to the baseline measured in the same run, and the targets.
 
 For 1 and 2 uvicorn workers it measures, in turn, a bare FastAPI app whose one
 route returns ``{"hello": "world"}``, ``GET /v1/pick`` with an Accept-Language
@@ -13,7 +14,7 @@ conversations, so turns of different contacts interleave as they do in a
 contact centre) with the SQLite and the Redis store. Then one worker answers
 100,000 picks, each with a different Accept-Language header, and its resident
 memory is compared before and after. The access log is off in every run, as
-the hello app has none.
+the hello app has none. Each ratio is the median of the per-round ratios.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -101,11 +103,18 @@ def _uvicorn(target: str, workers: int, env: dict[str, str]) -> Iterator[tuple[s
 
 _RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
 _P99 = re.compile(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+_DONE = re.compile(r"^\s*(\d+) requests in", re.MULTILINE)
 _UNIT = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
 
 def _wrk(url: str, seconds: float, script: str | None = None) -> tuple[float, float]:
     """(requests/s, p99 latency in ms) from a wrk run."""
+    rps, p99, _ = _wrk_run(url, seconds, script)
+    return rps, p99
+
+
+def _wrk_run(url: str, seconds: float, script: str | None) -> tuple[float, float, int]:
+    """(requests/s, p99 latency in ms, requests answered) from a wrk run."""
     command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--latency", url]
     if script is not None:
         command[1:1] = ["-s", script]
@@ -116,17 +125,19 @@ def _wrk(url: str, seconds: float, script: str | None = None) -> tuple[float, fl
     p99 = _P99.search(out)
     if rps is None or p99 is None:
         raise RuntimeError(f"cannot read wrk's output:\n{out}")
-    return float(rps.group(1)), float(p99.group(1)) * _UNIT[p99.group(2)]
+    done = _DONE.search(out)
+    count = int(done.group(1)) if done else 0
+    return float(rps.group(1)), float(p99.group(1)) * _UNIT[p99.group(2)], count
 
 
-def _say_script(url: str, directory: Path) -> str:
+def _say_script(url: str, directory: Path, name: str) -> str:
     """A wrk script that says the next line in one of CONVERSATIONS conversations in turn."""
     ids = []
     with httpx.Client(base_url=url) as client:
         for n in range(CONVERSATIONS):
             body = {"situation": "late-delivery", "channel": "chat", "seed": n}
             ids.append(client.post("/v1/conversations", json=body).json()["id"])
-    script = directory / "say.lua"
+    script = directory / f"say-{name}.lua"
     script.write_text(
         "local ids = {" + ",".join(json.dumps(i) for i in ids) + "}\n"
         "local n = 0\n"
@@ -143,22 +154,16 @@ def _say_script(url: str, directory: Path) -> str:
     return str(script)
 
 
-def _headers_script(directory: Path, count: int) -> str:
-    """A wrk script: ``count`` picks, each with an Accept-Language header of its own."""
-    script = directory / "languages.lua"
+def _headers_script(directory: Path, start: int) -> str:
+    """A wrk script for picks whose Accept-Language headers all differ, numbered from ``start``."""
+    script = directory / f"languages-{start}.lua"
     script.write_text(
-        "local n = 0\n"
-        f"local limit = {count}\n"
+        f"local n = {start}\n"
         "request = function()\n"
         "  n = n + 1\n"
         "  local header = string.format('da-DK;q=0.9, en-GB;q=0.%03d, ko;q=0.%03d',\n"
         "    (n % 999) + 1, (math.floor(n / 999) % 999) + 1)\n"
         "  return wrk.format('GET', '/v1/pick?stage=calm', {['Accept-Language'] = header})\n"
-        "end\n"
-        "local done = 0\n"
-        "response = function()\n"
-        "  done = done + 1\n"
-        "  if done >= limit then wrk.thread:stop() end\n"
         "end\n",
         encoding="utf-8",
     )
@@ -172,74 +177,101 @@ def _rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
-def _ratio(value: float, base: float) -> str:
-    return f"{value / base:.2f}×"
+def _median_ratio(pairs: list[tuple[float, float]]) -> float:
+    return statistics.median(value / base for value, base in pairs)
+
+
+def _load_runs(args: argparse.Namespace, work: Path, redis_url: str, workers: int) -> list[str]:
+    """Hello, pick and say, in turn, round after round; the lines to print."""
+    app = "deescalate.server.app:create_app_from_env"
+    env = {"DEESCALATE_ACCESS_LOG": "0"}
+    lang = work / "lang.lua"
+    lang.write_text("wrk.headers['Accept-Language'] = 'da-DK,da;q=0.9'\n", encoding="utf-8")
+    pick = "/v1/pick?stage=apologise&situation=late-delivery"
+    sqlite = {**env, "DEESCALATE_STORE": f"sqlite:///{work}/bench-{workers}.sqlite3"}
+    with (
+        _uvicorn("bench_server:hello_app", workers, {}) as (hello_url, _),
+        _uvicorn(app, workers, sqlite) as (sqlite_url, _),
+        _uvicorn(app, workers, {**env, "DEESCALATE_STORE": redis_url}) as (redis_url_, _),
+    ):
+        subjects = {
+            "hello": (hello_url + "/hello", None),
+            "pick": (sqlite_url + pick, str(lang)),
+            "say, SQLite": (sqlite_url, _say_script(sqlite_url, work, "sqlite")),
+            "say, Redis": (redis_url_, _say_script(redis_url_, work, "redis")),
+        }
+        for url, script in subjects.values():
+            _wrk(url, 1, script)
+        # Subject and baseline alternate round by round, and each ratio is taken within
+        # its round: a burst of load from elsewhere slows both sides of a round alike.
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in subjects}
+        for _ in range(args.rounds):
+            for name, (url, script) in subjects.items():
+                runs[name].append(_wrk(url, args.seconds, script))
+    hello = runs["hello"]
+    rps = {name: statistics.median(r for r, _ in values) for name, values in runs.items()}
+    p99 = {name: statistics.median(p for _, p in values) for name, values in runs.items()}
+
+    def ratio(name: str, index: int) -> float:
+        return _median_ratio(
+            [(run[index], base[index]) for run, base in zip(runs[name], hello, strict=True)]
+        )
+
+    return [
+        f"{workers} worker(s), {args.rounds} rounds of {args.seconds:g} s, {CONNECTIONS} "
+        f"connections: hello {rps['hello']:,.0f} req/s, p99 {p99['hello']:.1f} ms",
+        f"  GET /v1/pick: {rps['pick']:,.0f} req/s = {ratio('pick', 0):.2f}× hello "
+        f"(target ≥ 0.70×); p99 {p99['pick']:.1f} ms = {ratio('pick', 1):.2f}× hello's "
+        "(target ≤ 2×)",
+        *(
+            f"  POST say ({store}): {rps['say, ' + store]:,.0f} req/s = "
+            f"{ratio('say, ' + store, 0):.2f}× hello (target ≥ 0.40×); "
+            f"p99 {p99['say, ' + store]:.1f} ms"
+            for store in ("SQLite", "Redis")
+        ),
+    ]
+
+
+def _memory_run(args: argparse.Namespace, work: Path) -> str:
+    env = {"DEESCALATE_ACCESS_LOG": "0", "DEESCALATE_STORE": "memory://"}
+    with _uvicorn("deescalate.server.app:create_app_from_env", 1, env) as (url, pid):
+        _, _, warm = _wrk_run(url, 5, _headers_script(work, 0))
+        before = _rss_kib(pid)
+        # Runs of 20 s until enough requests were answered; the numbering goes on from
+        # run to run, so no header is sent twice.
+        answered = 0
+        for _ in range(30):
+            _, _, done = _wrk_run(url, 20, _headers_script(work, warm + answered))
+            answered += done
+            if answered >= args.memory_requests:
+                break
+        after = _rss_kib(pid)
+    change = (after - before) / before
+    return (
+        f"memory of one worker: {before / 1024:.1f} MiB after {warm:,} picks, "
+        f"{after / 1024:.1f} MiB after {answered:,} more, each with an Accept-Language header "
+        f"of its own ({change:+.1%}; target within ±10 %)"
+    )
 
 
 def main() -> int:
     """Run the measurements and print them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=4.0, help="length of each load run")
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of each load run")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of runs per subject")
     parser.add_argument("--memory-requests", type=int, default=MEMORY_REQUESTS)
     args = parser.parse_args()
     for tool in ("wrk", "redis-server"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is not installed: apt-get install wrk redis-server")
     work = Path(tempfile.mkdtemp(prefix="bench-server-"))
-    base_env = {"DEESCALATE_ACCESS_LOG": "0"}
-    app = "deescalate.server.app:create_app_from_env"
-    pick_url = "/v1/pick?stage=apologise&situation=late-delivery"
-    rows: list[str] = []
-    with redis_server(work) as redis_url:
-        for workers in (1, 2):
-            with _uvicorn("bench_server:hello_app", workers, {}) as (url, _):
-                _wrk(url + "/hello", 1)
-                hello_rps, hello_p99 = _wrk(url + "/hello", args.seconds)
-            rows.append(
-                f"{workers} worker(s): hello {hello_rps:,.0f} req/s, p99 {hello_p99:.2f} ms"
-            )
-            stores = {
-                "SQLite": f"sqlite:///{work}/bench-{workers}.sqlite3",
-                "Redis": redis_url,
-            }
-            for name, store in stores.items():
-                env = {**base_env, "DEESCALATE_STORE": store}
-                with _uvicorn(app, workers, env) as (url, _):
-                    if name == "SQLite":
-                        lang = work / "lang.lua"
-                        lang.write_text(
-                            "wrk.headers['Accept-Language'] = 'da-DK,da;q=0.9'\n", encoding="utf-8"
-                        )
-                        _wrk(url + pick_url, 1, str(lang))
-                        rps, p99 = _wrk(url + pick_url, args.seconds, str(lang))
-                        rows.append(
-                            f"  GET /v1/pick: {rps:,.0f} req/s = {_ratio(rps, hello_rps)} hello "
-                            f"(target ≥ 0.70×), p99 {p99:.2f} ms = {_ratio(p99, hello_p99)} "
-                            "hello's (target ≤ 2×)"
-                        )
-                    script = _say_script(url, work)
-                    rps, p99 = _wrk(url, args.seconds, script)
-                    rows.append(
-                        f"  POST say ({name}): {rps:,.0f} req/s = {_ratio(rps, hello_rps)} hello "
-                        f"(target ≥ 0.40×), p99 {p99:.2f} ms"
-                    )
-            print("\n".join(rows[-4:]), flush=True)
-    env = {**base_env, "DEESCALATE_STORE": "memory://"}
-    with _uvicorn(app, 1, env) as (url, pid):
-        script = _headers_script(work, 5000)
-        _wrk(url, 60, script)
-        before = _rss_kib(pid)
-        script = _headers_script(work, args.memory_requests)
-        _wrk(url, 600, script)
-        after = _rss_kib(pid)
-    change = (after - before) / before
-    line = (
-        f"memory of one worker: {before / 1024:.1f} MiB after 5,000 picks, {after / 1024:.1f} MiB "
-        f"after {args.memory_requests:,} more with distinct Accept-Language headers "
-        f"({change:+.1%}; target within ±10 %)"
-    )
-    print(line)
-    shutil.rmtree(work, ignore_errors=True)
+    try:
+        with redis_server(work) as redis_url:
+            for workers in (1, 2):
+                print("\n".join(_load_runs(args, work, redis_url, workers)), flush=True)
+        print(_memory_run(args, work), flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -537,3 +537,18 @@ def test_documented_pick_examples_are_what_the_server_says(client: TestClient) -
     ).json()
     assert f'"text":"{danish["text"]}"' in text
     assert f'"text":"{money["text"]}"'.replace("\xa0", " ") in text.replace("\xa0", " ")
+
+
+def test_page_is_served_with_a_strict_policy(tmp_path: Path) -> None:
+    """An installed page is served at / and its files under /static/, scripts from self only."""
+    (tmp_path / "index.html").write_text("<!doctype html><title>page</title>", encoding="utf-8")
+    (tmp_path / "app.js").write_text("void 0;\n", encoding="utf-8")
+    app = create_app(Settings(store="memory://", access_log=False), static=tmp_path)
+    with TestClient(app) as c:
+        page = c.get("/")
+        assert page.status_code == 200 and page.text.startswith("<!doctype html>")
+        policy = page.headers["content-security-policy"]
+        assert "script-src 'self';" in policy and "unsafe-inline" not in policy
+        script = c.get("/static/app.js")
+        assert script.status_code == 200 and script.text == "void 0;\n"
+        assert c.get("/static/missing.js").status_code == 404

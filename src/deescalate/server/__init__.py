@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from fastapi import FastAPI
 
     from .stores import Store
@@ -25,7 +27,11 @@ __all__ = ["Settings", "create_app"]
 
 
 def create_app(
-    settings: Settings | None = None, *, book: Any = None, store: Store | None = None
+    settings: Settings | None = None,
+    *,
+    book: Any = None,
+    store: Store | None = None,
+    static: Path | None = None,
 ) -> FastAPI:
     """The service as an ASGI app; settings default to the ``DEESCALATE_*`` variables.
 
@@ -33,4 +39,4 @@ def create_app(
     """
     from .app import create_app as build
 
-    return build(settings, book=book, store=store)
+    return build(settings, book=book, store=store, static=static)

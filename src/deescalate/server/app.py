@@ -114,12 +114,14 @@ def create_app(
     *,
     book: de.Phrasebook | None = None,
     store: Store | None = None,
+    static: Path | None = None,
 ) -> FastAPI:
     """The service as an ASGI application.
 
     ``settings`` default to :meth:`Settings.from_env`; ``book`` to the shipped
     catalogues with ``settings.catalogues`` laid on top; ``store`` to the one
-    ``settings.store`` names.
+    ``settings.store`` names; ``static`` to the page shipped in the package
+    (``deescalate/server/static/``: ``index.html`` at ``/``, the rest under ``/static/``).
     """
     from . import api, assist, rasa
 
@@ -165,7 +167,7 @@ def create_app(
     app.include_router(assist.router(caller))
     app.include_router(rasa.router(caller))
     _add_error_handlers(app)
-    _add_operations(app, metrics)
+    _add_operations(app, metrics, static if static is not None else _static_dir())
 
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
@@ -254,7 +256,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, unexpected)
 
 
-def _add_operations(app: FastAPI, metrics: Metrics) -> None:
+def _add_operations(app: FastAPI, metrics: Metrics, static: Path | None) -> None:
     conversations: Conversations = app.state.conversations
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
@@ -284,8 +286,6 @@ def _add_operations(app: FastAPI, metrics: Metrics) -> None:
     def metrics_endpoint() -> Response:
         payload, content_type = metrics.render()
         return Response(payload, media_type=content_type)
-
-    static = _static_dir()
 
     @app.get(
         "/",

@@ -55,12 +55,24 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _METHODS = frozenset({"GET", "HEAD", "OPTIONS", *_BODY_METHODS})
 
 
-def _csp(path: str) -> bytes:
+def _headers(policy: str) -> tuple[tuple[bytes, bytes], ...]:
+    return (*_COMMON, (b"content-security-policy", policy.encode()))
+
+
+# Built once: the security headers of each kind of answer.
+_API_HEADERS = _headers(API_CSP)
+_PAGE_HEADERS = _headers(PAGE_CSP)
+_DOCS_HEADERS = _headers(DOCS_CSP)
+
+
+def _security_headers(path: str) -> tuple[tuple[bytes, bytes], ...]:
+    if path.startswith("/v1/"):
+        return _API_HEADERS
     if path in ("/docs", "/redoc", "/docs/oauth2-redirect"):
-        return DOCS_CSP.encode()
+        return _DOCS_HEADERS
     if path == "/" or path.startswith("/static/"):
-        return PAGE_CSP.encode()
-    return API_CSP.encode()
+        return _PAGE_HEADERS
+    return _API_HEADERS
 
 
 class Edge:
@@ -105,20 +117,15 @@ class Edge:
         if not request_id:
             request_id = os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
-        extra = [
-            *_COMMON,
-            (b"content-security-policy", _csp(path)),
-            (b"x-request-id", request_id.encode()),
-        ]
+        security = _security_headers(path)
+        id_header = (b"x-request-id", request_id.encode())
         status_box = [500]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_box[0] = message["status"]
-                headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in extra if h[0] not in present)
-                message["headers"] = headers
+                # No route sets these headers itself, so they are added, never merged.
+                message["headers"] = [*message.get("headers", ()), *security, id_header]
             await send(message)
 
         try:
