@@ -67,7 +67,7 @@ def test_wheel_contains_catalogues_and_works_installed(tmp_path: Path) -> None:
         "import sys, json, deescalate as de;"
         "p = de.pick('resolve', situation='billing-error', locale='da', seed=1,"
         " values={'amount': 12.5, 'currency': 'DKK'});"
-        "names = ('tomllib', 'deescalate._schema', 'pydantic.plugin._loader');"
+        "names = ('tomllib', 'deescalate.catalogue.schema', 'pydantic.plugin._loader');"
         "loaded = [m for m in names if m in sys.modules];"
         "print(json.dumps([p.model_dump(mode='json'), loaded]))"
     )

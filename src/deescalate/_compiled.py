@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import pickle
 import sys
 from dataclasses import replace
@@ -27,6 +26,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from ._files import write_atomically
 from ._version import __version__
 from .catalogue import (
     NEUTRAL_FILE,
@@ -123,19 +123,10 @@ class _Pickler(pickle.Pickler):
 
 
 def _write(path: Path, header: bytes, payload: object) -> None:
-    import tempfile  # only the build writes
-
     buffer = io.BytesIO()
     buffer.write(header)
     _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(payload)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(buffer.getvalue())
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    write_atomically(path, buffer.getvalue())
 
 
 def compile_catalogue(source: Path, target: Path) -> list[Path]:

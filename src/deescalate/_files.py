@@ -89,3 +89,26 @@ def read_regular(path: Path, maximum: int, *, follow_symlinks: bool = True) -> b
         raise FileProblem(_describe(err)) from None
     finally:
         os.close(fd)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory.
+
+    The one way the package writes a file: a reader sees the old file or the new
+    one, never half of either; the file keeps its permissions.
+    """
+    import tempfile  # only the tools write
+
+    mode = path.stat().st_mode & 0o777 if path.exists() else None
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from .choice import choose
 from .errors import (
     DeescalateError,
     InvalidOptionError,
@@ -59,10 +60,10 @@ from .errors import (
 )
 from .i18n import parse_preferences
 from .models import Channel, Kind, Phrase, Register, Stage, Tip, coerce_option
-from .picker import Phrasebook, choose
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # type names only: at run time, conversation never imports the picker
     from .listening import Hearing
+    from .picker import Phrasebook
 
 __all__ = [
     "ABUSE_SITUATION",

@@ -325,6 +325,10 @@ def negotiate(
 
 @lru_cache(maxsize=1024)
 def _negotiate(wanted: tuple[str, ...], available: tuple[str, ...], default: str) -> Negotiated:
+    if wanted and wanted[0] in available:
+        # The first preference is a catalogue, spelled exactly: nothing can serve it
+        # better, so CLDR's likely subtags (loading them costs milliseconds) are not needed.
+        return Negotiated(locale=wanted[0])
     catalogues = tuple((name, _parts(parse_tag(name))) for name in available)
     warnings: list[str] = []
     chosen: str | None = None

@@ -15,11 +15,9 @@ keyed on the call's own arguments sits before them on the hot path.
 from __future__ import annotations
 
 import os
-import random
 import stat
 import threading
 import weakref
-import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -50,6 +48,7 @@ from .catalogue import (
     require_source_texts,
     shipped_catalogue,
 )
+from .choice import check_seed, choose
 from .errors import (
     CatalogueError,
     InvalidOptionError,
@@ -116,44 +115,21 @@ LocaleArg = str | Sequence[str]
 Values = Mapping[str, object]
 
 
-def choose(seed: int, n: int, salt: int = 0) -> int:
-    """The one seeded choice in ``range(n)``: stable across processes and Python versions.
-
-    Fibonacci hashing of the seed (``salt`` separates independent choices made
-    with one seed: the turns of a conversation, the entries of a playbook), so
-    consecutive seeds spread over the choices.
-
-    >>> [choose(seed, 3) for seed in range(6)]
-    [0, 0, 0, 1, 1, 2]
-    """
-    return (((seed + salt * 0x632BE59BD9B4E019) * 0x9E3779B97F4A7C15) >> 32) % n
+_MEMO_LOCK = threading.Lock()
 
 
-def check_seed(seed: object) -> int | None:
-    """``seed`` if it is an int or None (not a bool); anything else is an InvalidOptionError."""
-    if seed is None or (isinstance(seed, int) and not isinstance(seed, bool)):
-        return seed
-    raise InvalidOptionError("seed", seed, ["an int", "None"])
-
-
-class _Memo(dict[Any, Any]):
-    """A dict that keeps at most ``size`` items, dropping the oldest when full."""
-
-    def __init__(self, size: int = MEMO_SIZE) -> None:
-        super().__init__()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def put(self, key: Any, value: Any) -> Any:
-        """Remember ``value`` under ``key`` (an unhashable key is not remembered)."""
-        with self._lock:
-            try:
-                if len(self) >= self._size:
-                    del self[next(iter(self))]
-                self[key] = value
-            except TypeError:
-                pass
-        return value
+def _remember(memo: dict[Any, Any], key: Any, value: Any, size: int = MEMO_SIZE) -> Any:
+    """Keep ``value`` under ``key`` in ``memo``, dropping the oldest item when ``size`` is
+    reached, and return it (an unhashable key is not kept). The memos are plain dicts,
+    so a lookup is the interpreter's quickest dict access."""
+    with _MEMO_LOCK:
+        try:
+            if len(memo) >= size:
+                del memo[next(iter(memo))]
+            memo[key] = value
+        except (TypeError, KeyError, StopIteration, RuntimeError):
+            pass
+    return value
 
 
 _BOOKS: weakref.WeakSet[Phrasebook] = weakref.WeakSet()
@@ -298,6 +274,8 @@ def _suits(entry: EntryDef, channel: Channel | None) -> bool:
 
 
 def _salt(entry_id: str) -> int:
+    import zlib  # a playbook's need only: kept off import time
+
     return zlib.crc32(entry_id.encode())
 
 
@@ -312,6 +290,8 @@ class _Candidate:
     register: Register
     prototype: Phrase
     """The result, complete for a variant without placeholders."""
+    text: str
+    """The prototype's text (what text() returns when ``ready``)."""
     fill: Mapping[str, object]
     """Default values (from overlays) for placeholders the call gives no value for."""
     ready: bool
@@ -353,20 +333,28 @@ class Phrasebook:
             raise CatalogueError(f"no {SOURCE_LOCALE}.toml: the source locale is required")
         self._available = tuple(sorted({*self._files, *self._loaded}))
         self._lock = threading.Lock()
-        self._front = _Memo()
+        self._front: dict[Any, tuple[_Candidate, ...]] = {}
         """Raw call arguments → candidates: the hot path's one lookup."""
-        self._selections = _Memo()
+        self._selections: dict[Any, Any] = {}
         """Normalised questions → candidates (phrases) or tips."""
-        self._tips = _Memo()
-        self._playbooks = _Memo(256)
-        self._random = random.Random().random
+        self._picked: dict[Any, _Candidate] = {}
+        """Raw call arguments with a seed → the candidate chosen."""
+        self._tips: dict[Any, tuple[Tip, ...]] = {}
+        self._stages: dict[Any, tuple[PlaybookStage, tuple[str, ...]]] = {}
+        """Playbook stages without values, with their warnings, built once."""
+        self._playbooks: dict[Any, Playbook] = {}
+        self._negotiated: dict[Any, Negotiated] = {}
+        """A locale argument as given → its negotiation."""
+        self._random: Callable[[], float] | None = None
+        """The source of unseeded choices, made on first use (random is slow to import)."""
         _BOOKS.add(self)
         self._compiled: tuple[CatalogueDir, str] | None = None
         """The shipped catalogue's compiled files, and the digest of the entries.toml in use."""
 
     def _clear_caches(self) -> None:
         """Forget every answer (loaded locales stay loaded)."""
-        for memo in (self._front, self._selections, self._tips, self._playbooks):
+        memos = (self._front, self._selections, self._picked, self._tips, self._stages)
+        for memo in (*memos, self._playbooks, self._negotiated):
             memo.clear()
 
     # --- construction ---------------------------------------------------------------
@@ -595,10 +583,14 @@ class Phrasebook:
         ``entry`` asks for one entry id (a ladder step, say) and ``variant`` for
         one of its variants.
         """
-        candidates = self._candidates(
-            stage, situation, locale, register, channel, strict, entry, gloss, values, defaults
-        )
-        chosen = self._choose(candidates, seed, entry, variant)
+        key = (
+            stage, situation, locale, register, channel, strict, entry, gloss,
+            (*values,) if values else None, (*defaults,) if defaults else None, seed, variant,
+        )  # fmt: skip
+        try:  # a repeated seeded call: one lookup
+            chosen = self._picked[key]
+        except (KeyError, TypeError):
+            chosen = self._chosen(key, values, defaults)
         if defaults:
             values = {**defaults, **values} if values else defaults
         if gloss is None:
@@ -636,16 +628,20 @@ class Phrasebook:
         >>> book.text("restate", locale="en", seed=1, values={"summary": "the parcel is late"})
         'Let me make sure I have this right: the parcel is late.'
         """
-        candidates = self._candidates(
-            stage, situation, locale, register, channel, strict, entry, None, values, defaults
-        )
-        chosen = self._choose(candidates, seed, entry, variant)
+        key = (
+            stage, situation, locale, register, channel, strict, entry, None,
+            (*values,) if values else None, (*defaults,) if defaults else None, seed, variant,
+        )  # fmt: skip
+        try:  # a repeated seeded call: one lookup
+            chosen = self._picked[key]
+        except (KeyError, TypeError):
+            chosen = self._chosen(key, values, defaults)
         if defaults:
             values = {**defaults, **values} if values else defaults
         if chosen.ready:
             if values:  # checked even where this variant does not show them
                 _format_values(chosen.entry, values, chosen.babel)
-            return chosen.prototype.text
+            return chosen.text
         return chosen.render(values or {})
 
     def options(
@@ -671,6 +667,25 @@ class Phrasebook:
             stage, situation, locale, register, channel, strict, entry, None, values, defaults
         )
         return tuple((c.entry.id, c.variant.index) for c in candidates)
+
+    def _chosen(
+        self, key: tuple[Any, ...], values: Values | None, defaults: Values | None
+    ) -> _Candidate:
+        """The candidate a pick or text() with these arguments (``key``) says.
+
+        A seeded choice is the same every time, so it is remembered under the
+        call's own arguments (only the names of the values count), and a
+        repeated seeded call costs one lookup. ``seed.__class__ is int`` keeps
+        ``True`` (equal to 1) out of that memo, so it is refused as a seed.
+        """
+        stage, situation, locale, register, channel, strict, entry, gloss, _, _, seed, variant = key
+        candidates = self._candidates(
+            stage, situation, locale, register, channel, strict, entry, gloss, values, defaults
+        )
+        chosen = self._choose(candidates, seed, entry, variant)
+        if seed.__class__ is int:
+            _remember(self._picked, key, chosen)
+        return chosen
 
     def _candidates(
         self,
@@ -709,7 +724,7 @@ class Phrasebook:
             (*defaults,) if defaults else None,
         )
         try:
-            return self._front[key]  # type: ignore[no-any-return]
+            return self._front[key]
         except (KeyError, TypeError):  # not seen yet, or an unhashable (invalid) argument
             pass
         stage_ = Stage.coerce(stage)  # type: ignore[arg-type]
@@ -736,7 +751,7 @@ class Phrasebook:
             frozenset(values or ()),
             frozenset(defaults or ()),
         )
-        return self._front.put(key, found)  # type: ignore[no-any-return]
+        return _remember(self._front, key, found)  # type: ignore[no-any-return]
 
     def _choose(
         self,
@@ -748,6 +763,10 @@ class Phrasebook:
         if variant is not None:
             return self._exact(candidates, entry, variant)
         if seed is None:
+            if self._random is None:
+                import random
+
+                self._random = random.Random().random
             return candidates[int(self._random() * len(candidates))]
         if seed.__class__ is int:
             return candidates[choose(seed, len(candidates))]
@@ -835,7 +854,7 @@ class Phrasebook:
                 f"no variant of {', '.join(e.id for e, _ in entries)} fits the given values "
                 f"({', '.join(sorted(given)) or 'none'})"
             )
-        return self._selections.put(key, tuple(candidates))  # type: ignore[no-any-return]
+        return _remember(self._selections, key, tuple(candidates))  # type: ignore[no-any-return]
 
     def situation_chain(self, situation: str) -> tuple[str, ...]:
         """The situation and the ancestors whose content it may use, nearest first.
@@ -1094,6 +1113,7 @@ class Phrasebook:
             babel,
             register,
             prototype,
+            text,
             fill,
             ready,
             _renderer(entry, variant, babel, fill, plan),
@@ -1153,7 +1173,7 @@ class Phrasebook:
             gloss,
         )
         try:
-            return self._tips[raw]  # type: ignore[no-any-return]
+            return self._tips[raw]
         except (KeyError, TypeError):
             pass
         stage_ = Stage.coerce(stage)
@@ -1164,10 +1184,12 @@ class Phrasebook:
         key = (Kind.TIP, stage_, situation, negotiated, channel_, gloss_locale)
         found = self._selections.get(key)
         if found is None:
-            found = self._selections.put(
-                key, self._select_tips(stage_, situation, negotiated, channel_, gloss_locale)
+            found = _remember(
+                self._selections,
+                key,
+                self._select_tips(stage_, situation, negotiated, channel_, gloss_locale),
             )
-        return self._tips.put(raw, found)  # type: ignore[no-any-return]
+        return _remember(self._tips, raw, found)  # type: ignore[no-any-return]
 
     def _select_tips(
         self,
@@ -1237,24 +1259,27 @@ class Phrasebook:
         if not values:
             cached = self._playbooks.get(raw)
             if cached is not None:
-                return cached  # type: ignore[no-any-return]
+                return cached
         register_ = coerce_option(Register, "register", register)
         channel_ = coerce_option(Channel, "channel", channel)
         self.situation_chain(situation)
         defaults = dict(values or {})
-        negotiated = negotiate(locale, self._available)
+        negotiated = self._negotiated.get(raw[1])
+        if negotiated is None:
+            negotiated = _remember(self._negotiated, raw[1], negotiate(locale, self._available))
         data = self.locale_data(negotiated.locale)
         source = self.locale_data(SOURCE_LOCALE)
         stages: list[PlaybookStage] = []
         warnings: list[str] = list(negotiated.warnings)
         for stage in Stage:
-            phrases = self._playbook_phrases(
-                stage, situation, locale, register_, channel_, defaults, seed, gloss
-            )
-            for phrase in phrases:
-                warnings.extend(w for w in phrase.warnings if w not in warnings)
-            stages.append(
-                PlaybookStage.model_construct(
+            # A stage without values is the same in every such playbook: built once.
+            key = (stage, situation, negotiated, register_, channel_, seed, gloss)
+            built = None if values else self._stages.get(key)
+            if built is None:
+                phrases = self._playbook_phrases(
+                    stage, situation, locale, register_, channel_, defaults, seed, gloss
+                )
+                shown = PlaybookStage.model_construct(
                     stage=stage,
                     label=data.labels.get(stage.value)
                     or source.labels.get(stage.value, stage.value),
@@ -1263,8 +1288,13 @@ class Phrasebook:
                         stage, situation=situation, locale=locale, channel=channel_, gloss=gloss
                     ),
                 )
-            )
+                built = (shown, tuple(dict.fromkeys(w for p in phrases for w in p.warnings)))
+                if not values:
+                    _remember(self._stages, key, built)
+            stages.append(built[0])
+            warnings.extend(w for w in built[1] if w not in warnings)
         register_used = register_ if register_ in data.registers else data.default_register
+        # model_construct, not validation: a playbook builds no pydantic schema.
         result = Playbook.model_construct(
             situation=situation,
             title=data.situation_names.get(situation)
@@ -1277,7 +1307,7 @@ class Phrasebook:
             warnings=tuple(warnings),
         )
         if not values:
-            self._playbooks.put(raw, result)
+            _remember(self._playbooks, raw, result, 256)
         return result
 
     def _playbook_phrases(

@@ -41,9 +41,7 @@ from __future__ import annotations
 import datetime
 import gettext
 import io
-import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -58,6 +56,7 @@ from babel.messages.pofile import PoFileError as BabelPoFileError
 from babel.messages.pofile import read_po, write_po
 from babel.plural import to_gettext
 
+from ._files import write_atomically
 from ._version import __version__
 from .catalogue import (
     SOURCE_LOCALE,
@@ -459,23 +458,6 @@ def export_pot(book: Phrasebook, *, date: datetime.datetime | None = None) -> by
     return _serialise(build_template(book, date=date))
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory."""
-    mode = path.stat().st_mode & 0o777 if path.exists() else None
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        if mode is not None:
-            os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def write_exports(
     book: Phrasebook,
     locale_id: str,
@@ -495,8 +477,8 @@ def write_exports(
     pot_path = out / TEMPLATE_NAME
     po_data = export_po(book, locale_id, previous_source=previous_source, date=date)
     pot_data = export_pot(book, date=date)
-    _write_atomically(po_path, po_data)
-    _write_atomically(pot_path, pot_data)
+    write_atomically(po_path, po_data)
+    write_atomically(pot_path, pot_data)
     return po_path, pot_path
 
 
@@ -1108,7 +1090,7 @@ def import_po(path: Path, directory: Path, *, dry_run: bool = False) -> ImportRe
         _validate_result(result_text, target, book, data, path)
     written = bool(plans) and not dry_run and result_text != original
     if written:
-        _write_atomically(target, result_text.encode("utf-8"))
+        write_atomically(target, result_text.encode("utf-8"))
     return ImportResult(
         locale=locale_id,
         path=target,
@@ -1188,5 +1170,5 @@ def stamp(
             _insert_after(entry, _REGISTER_KEYS, "source", tomlkit.string(mark))
     text = document.as_string()
     load_locale(tomllib.loads(text), text, str(target), book.neutral)
-    _write_atomically(target, text.encode("utf-8"))
+    write_atomically(target, text.encode("utf-8"))
     return tuple(marks)

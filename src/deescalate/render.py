@@ -436,10 +436,22 @@ class MoneyFormat:
     whole_format: str | None = None
 
 
+MONEY_MEMO_SIZE = 1024
+"""How many formatted money amounts are remembered (the oldest go first)."""
+
+
 def _money_text(
     amount: Number, code: str, locale: Locale, choices: Mapping[str, MoneyFormat] | None
 ) -> str:
     choice = None if choices is None else choices.get(code) or choices.get("*")
+    return _formatted_money(amount, code, locale, choice)
+
+
+@lru_cache(maxsize=MONEY_MEMO_SIZE, typed=True)
+def _formatted_money(amount: Number, code: str, locale: Locale, choice: MoneyFormat | None) -> str:
+    """One amount in one currency for one locale, formatted once: an amount that comes
+    back (the same refund, the same fee) costs a dictionary hit, not Babel's formatting.
+    ``typed``: 12.5 and Decimal("12.5") are formatted, and remembered, apart."""
     if choice is None:
         return format_currency(amount, code, locale=locale)
     if choice.whole_format is not None and amount == int(amount):
@@ -590,3 +602,4 @@ def formatter(
 def cache_clear() -> None:
     """Empty this module's caches (the package's :func:`~deescalate.cache_clear` calls it)."""
     _known_currency.cache_clear()
+    _formatted_money.cache_clear()

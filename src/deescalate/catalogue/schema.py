@@ -1,8 +1,8 @@
 """The raw shapes of catalogue files, validated by pydantic.
 
-Kept apart from :mod:`deescalate.catalogue` so that a program whose catalogues
+Kept apart from :mod:`deescalate.catalogue.load` so that a program whose catalogues
 come pre-validated (a wheel ships the shipped ones compiled) never builds these
-models: :mod:`deescalate.catalogue` imports this module the first time it
+models: :mod:`deescalate.catalogue.load` imports this module the first time it
 validates a file.
 """
 
@@ -13,9 +13,9 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .catalogue import find_line
-from .errors import CatalogueError
-from .models import Channel, Flag, Kind, PlaceholderType, Register, Signal, Stage
+from ..errors import CatalogueError
+from ..models import Channel, Flag, Kind, PlaceholderType, Register, Signal, Stage
+from .toml import find_line
 
 __all__ = [
     "INHERIT_MODES",

@@ -1,0 +1,86 @@
+"""Catalogue files: reading, validating, and the structures selection starts from.
+
+A catalogue directory holds the locale-neutral ``entries.toml`` (ids and their
+metadata, written once) and one TOML file per locale (texts only), named by
+its Babel identifier (``da.toml``, ``zh_Hans.toml``). Anything wrong raises a
+:class:`~deescalate.errors.CatalogueError` that names the file, the entry id,
+the field and, where it can be found, the line.
+
+The package answers one question per module, and imports flow one way:
+
+* :mod:`.toml` — parsing a file's bytes, finding a key's line;
+* :mod:`.schema` — the raw file shapes (pydantic), built only when a file is validated;
+* :mod:`.data` — the validated structures and the per-situation line sets;
+* :mod:`.load` — validating the neutral file, a locale, an overlay layer;
+* :mod:`.store` — the only code that opens catalogue files.
+"""
+
+from .data import (
+    LABEL_KEYS,
+    NEUTRAL_FILE,
+    OVERLAY_MODES,
+    PAGE_LABEL_KEYS,
+    SOURCE_LOCALE,
+    EntryDef,
+    GlossaryTerm,
+    LocaleData,
+    Neutral,
+    SignalPhrases,
+    SituationDef,
+    StageRule,
+    Variant,
+    fingerprint,
+    line_sets,
+)
+from .data import (
+    _frozen as _frozen,
+)
+from .load import (
+    load_locale,
+    load_neutral,
+    load_overlay_locale,
+    require_cldr,
+    require_source_texts,
+)
+from .store import (
+    CatalogueDir,
+    discover_locales,
+    display_path,
+    read_catalogue_bytes,
+    read_toml,
+    shipped_catalogue,
+)
+from .toml import decode_toml, find_line, find_text_line, parse_toml
+
+__all__ = [
+    "LABEL_KEYS",
+    "NEUTRAL_FILE",
+    "OVERLAY_MODES",
+    "PAGE_LABEL_KEYS",
+    "SOURCE_LOCALE",
+    "CatalogueDir",
+    "EntryDef",
+    "GlossaryTerm",
+    "LocaleData",
+    "Neutral",
+    "SignalPhrases",
+    "SituationDef",
+    "StageRule",
+    "Variant",
+    "decode_toml",
+    "discover_locales",
+    "display_path",
+    "find_line",
+    "find_text_line",
+    "fingerprint",
+    "line_sets",
+    "load_locale",
+    "load_neutral",
+    "load_overlay_locale",
+    "parse_toml",
+    "read_catalogue_bytes",
+    "read_toml",
+    "require_cldr",
+    "require_source_texts",
+    "shipped_catalogue",
+]

@@ -1,0 +1,387 @@
+"""The validated catalogue structures, and the line sets every selection starts from.
+
+No I/O here: these are what loading a file produces (and what a compiled file
+holds). :func:`line_sets` applies the situations' stage rules once, at load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from ..errors import (
+    CatalogueError,
+)
+from ..formats import NO_FORMATS, Formats
+from ..models import Channel, Flag, Kind, Register, Signal, Stage
+from ..phrasing import RepetitionRule
+from ..render import (
+    Formatter,
+    Placeholder,
+    Template,
+)
+from .toml import find_line
+
+NEUTRAL_FILE = "entries.toml"
+"""The name of the locale-neutral file in a catalogue directory."""
+
+SOURCE_LOCALE = "en"
+"""The locale every catalogue is written from, and the last fallback."""
+
+LABEL_KEYS = frozenset([*(s.value for s in Stage), "phrases", "tips"])
+"""The keys every locale file's ``[labels]`` table has."""
+
+PAGE_LABEL_KEYS = frozenset(
+    "page-" + key
+    for key in [
+        "customer-language",
+        "agent-language",
+        "situation",
+        "channel",
+        "register",
+        "start",
+        "another",
+        "next",
+        "copy",
+        "copied",
+        "values",
+        "name",
+        "amount",
+        "currency",
+        "date",
+        "days",
+        "options",
+        "summary",
+        "crisis-line",
+        "events",
+        "insult",
+        "calmed",
+        "manager",
+        "legal",
+        "self-harm",
+        "violence",
+        "end",
+        "ladder",
+        "ladder-none",
+        "ladder-request",
+        "ladder-warning",
+        "ladder-final",
+        "ladder-end",
+        "safety",
+        "safety-steps",
+        "over",
+        "download",
+        "translators",
+        "heard",
+        "listen",
+        "heard-none",
+        "words",
+        "fallback",
+        "phone",
+        "chat",
+        "email",
+        "formal",
+        "informal",
+        "neutral",
+        "stage",
+        "tips",
+    ]
+)
+"""Optional ``[labels]`` keys: the agent-assist page's interface. The page shows the
+source locale's label, marked as untranslated, where a locale has none."""
+
+OVERLAY_MODES = ("replace", "add")
+"""How an overlay's texts for an entry relate to the texts below it (``mode = ...``)."""
+
+
+def fingerprint(texts: Mapping[str, Sequence[str | Mapping[str, str]]]) -> str:
+    """The fingerprint of an entry's source texts, as a locale file's ``source`` records it.
+
+    ``texts`` maps each TOML key (``text``, ``formal``, ``informal``) to its
+    variants as the file holds them: strings, or tables of plural forms. Any
+    change to any text, or a variant added or removed, changes the fingerprint;
+    key order and plural-form order do not. 16 hex digits of SHA-256.
+
+    >>> fingerprint({"text": ["Hello", {"one": "{n} day", "other": "{n} days"}]})
+    'faaaf523039979bc'
+    """
+    import hashlib  # only the translator tools need these: keep them off import time
+    import json
+
+    canonical = json.dumps(
+        {key: list(values) for key, values in texts.items()},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=dict,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+# --- the validated structures the picker uses ----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StageRule:
+    """How a situation's lines at one stage relate to its parent's (``[situations.x.stages.y]``).
+
+    ``extend`` (the default) offers the situation's own lines and then the
+    parent's; ``replace`` offers its own alone. ``exclude`` names parent lines
+    (phrases or tips) to leave out of an extension.
+    """
+
+    phrases: str = "extend"
+    tips: str = "extend"
+    exclude: frozenset[str] = frozenset()
+
+    def mode(self, kind: Kind) -> str:
+        """The rule for phrases or for tips."""
+        return self.phrases if kind is Kind.PHRASE else self.tips
+
+
+_EXTEND = StageRule()
+
+
+@dataclass(frozen=True, slots=True)
+class SituationDef:
+    """A situation of the taxonomy, as the neutral file defines it."""
+
+    id: str
+    description: str
+    parent: str | None
+    inherits: bool
+    ladder: tuple[str, ...]
+    stages: Mapping[Stage, StageRule] = field(default_factory=lambda: MappingProxyType({}))
+    """The stages whose lines do not simply extend the parent's, and how."""
+
+    def rule(self, stage: Stage) -> StageRule:
+        """How this situation's lines at ``stage`` relate to its parent's."""
+        return self.stages.get(stage, _EXTEND)
+
+
+@dataclass(frozen=True, slots=True)
+class EntryDef:
+    """An entry's locale-neutral metadata."""
+
+    id: str
+    kind: Kind
+    stage: Stage
+    situations: tuple[str, ...]
+    channels: frozenset[Channel]
+    flags: tuple[Flag, ...]
+    placeholders: Mapping[str, Placeholder]
+    plural: str | None
+    notes: str
+    ladder_step: int = 0
+    """Its step on a situation's escalation ladder (1 = first), or 0."""
+    required: frozenset[str] = field(default=frozenset())
+    optional: frozenset[str] = field(default=frozenset())
+    formatters: tuple[tuple[str, bool, Formatter], ...] = field(default=(), compare=False)
+    """Each placeholder's name, whether it is text, and its bound formatter (made from
+    ``placeholders``, so not compared)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One way of saying an entry: a template, or a template per plural category."""
+
+    index: int
+    template: Template | None
+    forms: Mapping[str, Template] | None
+    names: frozenset[str]
+    """Every placeholder any form of the variant uses."""
+
+    @property
+    def source(self) -> str | Mapping[str, str]:
+        """The text as written in the file."""
+        if self.template is not None:
+            return self.template.source
+        return {category: t.source for category, t in (self.forms or {}).items()}
+
+
+@dataclass(frozen=True, slots=True)
+class GlossaryTerm:
+    """The one rendering a locale uses for a recurring term, and words to avoid."""
+
+    use: str
+    avoid: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SignalPhrases:
+    """A locale's phrases for one signal (see :mod:`deescalate._patterns` for the syntax)."""
+
+    phrases: tuple[str, ...]
+    """Direct phrases: heard with high confidence."""
+    cues: tuple[str, ...]
+    """Weaker cues: heard with low confidence."""
+    not_: tuple[str, ...]
+    """Phrases that look like the signal but are not (figures of speech, negations)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Neutral:
+    """The validated locale-neutral file."""
+
+    path: str
+    situations: Mapping[str, SituationDef]
+    entries: Mapping[str, EntryDef]
+    values: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    """Default placeholder values (``[values]``), used where a caller gives none."""
+    origins: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Situation or entry id → the overlay file that defines it; others are in ``path``."""
+    lines: Mapping[tuple[str, Stage, Kind], tuple[tuple[str, str], ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    """(situation, stage, kind) → the ``(entry id, situation it comes from)`` pairs that
+    fit there, the situation's own first: the stage rules applied up the parent chain.
+    Every selection starts from this table; see :func:`line_sets`."""
+
+    def origin(self, item_id: str) -> str:
+        """The file that defines a situation or entry id."""
+        return self.origins.get(item_id, self.path)
+
+    def line_ids(self, situation: str, stage: Stage, kind: Kind) -> tuple[str, ...]:
+        """The entry ids that fit ``situation`` at ``stage``, in order."""
+        return tuple(e for e, _ in self.lines.get((situation, stage, kind), ()))
+
+
+@dataclass(frozen=True, slots=True)
+class LocaleData:
+    """A validated locale file with its compiled templates."""
+
+    id: str
+    path: str
+    registers: tuple[Register, ...]
+    default_register: Register
+    script: str
+    quotes: tuple[str, ...]
+    never_say: tuple[str, ...]
+    labels: Mapping[str, str]
+    situation_names: Mapping[str, str]
+    glossary: Mapping[str, GlossaryTerm]
+    texts: Mapping[str, Mapping[Register | None, tuple[Variant, ...]]]
+    """Entry id → register → variants; the ``None`` register holds register-free texts."""
+    fingerprints: Mapping[str, str]
+    """Entry id → fingerprint of the source text it was translated from."""
+    text: str = field(repr=False, default="")
+    """The file's text, kept to locate problems found after loading."""
+    origins: Mapping[str, tuple[str, str]] = field(
+        repr=False, default_factory=lambda: MappingProxyType({})
+    )
+    """Entry id → (path, text) of the overlay file its texts come from; others are in ``path``."""
+    repetition: RepetitionRule | None = None
+    """``[checks] repetition``: how much wording entries may share, or None for the default."""
+    signals: Mapping[Signal, SignalPhrases] = field(
+        repr=False, default_factory=lambda: MappingProxyType({})
+    )
+    """What the customer's words can signal (``[signals]``), for :meth:`Phrasebook.listen`."""
+    formats: Formats = NO_FORMATS
+    """``[formats]``: the CLDR forms the locale's values are written in."""
+
+    def origin(self, entry_id: str) -> tuple[str, str]:
+        """The path and text of the file that gives an entry's texts in this locale."""
+        return self.origins.get(entry_id, (self.path, self.text))
+
+
+def _frozen(mapping: Mapping[Any, Any]) -> Mapping[Any, Any]:
+    return MappingProxyType(dict(mapping))
+
+
+def _check_rule(
+    sid: str,
+    parent: str,
+    stage: Stage,
+    rule: StageRule,
+    entries: Mapping[str, EntryDef],
+    lines: Mapping[tuple[str, Stage, Kind], tuple[tuple[str, str], ...]],
+    path: str,
+    text: str,
+) -> None:
+    """Check one stage rule against what the parent gives and what is left."""
+
+    def fail(problem: str, key: str) -> CatalogueError:
+        return CatalogueError(
+            f"situation {sid!r}, stage {stage.value!r}: {problem}",
+            path=path,
+            field=f"situations.{sid}.stages.{stage.value}.{key}",
+            line=find_line(text, f"situations.{sid}.stages", stage.value, key),
+        )
+
+    for eid in sorted(rule.exclude):
+        entry = entries.get(eid)
+        if entry is None:
+            raise fail(f"excludes {eid!r}, which is not an entry", "exclude")
+        if eid not in {e for e, _ in lines.get((parent, stage, entry.kind), ())}:
+            raise fail(
+                f"excludes {eid!r}, which is not a {entry.kind.value} that {parent!r} "
+                "gives at this stage",
+                "exclude",
+            )
+        if rule.mode(entry.kind) == "replace":
+            raise fail(
+                f"excludes {eid!r}, but its {entry.kind.value}s replace the parent's anyway",
+                "exclude",
+            )
+    for kind in Kind:
+        key = "phrases" if kind is Kind.PHRASE else "tips"
+        if lines[(sid, stage, kind)] or not lines.get((parent, stage, kind)):
+            continue
+        how = (
+            f'{key} = "replace", but the situation has no {key} of its own here'
+            if rule.mode(kind) == "replace"
+            else f"its exclusions leave no {key} here"
+        )
+        raise fail(f"{how}: nothing would be left", key)
+
+
+def line_sets(
+    situations: Mapping[str, SituationDef],
+    entries: Mapping[str, EntryDef],
+    checked: set[str],
+    path: str,
+    text: str,
+) -> dict[tuple[str, Stage, Kind], tuple[tuple[str, str], ...]]:
+    """Apply every situation's stage rules: which entries fit each situation × stage × kind.
+
+    A situation's own entries come first, then (unless its rule for the stage
+    is ``replace``, or the situation does not inherit) its parent's set minus
+    the excluded ids. The rules of the situations in ``checked`` (those the
+    file at ``path`` defines) are validated: an excluded id must be a line the
+    parent gives at that stage, and a rule may not leave a stage with nothing
+    where the parent had something.
+    """
+    own: dict[tuple[str, Stage, Kind], list[str]] = {}
+    for entry in entries.values():
+        for sid in entry.situations:
+            own.setdefault((sid, entry.stage, entry.kind), []).append(entry.id)
+    result: dict[tuple[str, Stage, Kind], tuple[tuple[str, str], ...]] = {}
+
+    def lines(sid: str, stage: Stage, kind: Kind) -> tuple[tuple[str, str], ...]:
+        key = (sid, stage, kind)
+        if key in result:
+            return result[key]
+        situation = situations[sid]
+        mine = [(e, sid) for e in own.get(key, ())]
+        rule = situation.rule(stage)
+        found = tuple(mine)
+        if situation.parent is not None and situation.inherits and rule.mode(kind) == "extend":
+            taken = {e for e, _ in mine}
+            found += tuple(
+                (e, where)
+                for e, where in lines(situation.parent, stage, kind)
+                if e not in rule.exclude and e not in taken
+            )
+        result[key] = found
+        return found
+
+    for sid in situations:
+        for stage in Stage:
+            for kind in Kind:
+                lines(sid, stage, kind)
+    for sid in sorted(checked):
+        for stage, rule in situations[sid].stages.items():
+            _check_rule(sid, situations[sid].parent or "", stage, rule, entries, result, path, text)
+    return result

@@ -1,0 +1,120 @@
+"""The layout docs/architecture.md describes: imports flow one way, with no cycles."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import deescalate
+
+PACKAGE = Path(deescalate.__file__).parent
+DOC = Path(__file__).resolve().parent.parent / "docs" / "architecture.md"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports_at_import_time(path: Path) -> set[str]:
+    """The package modules ``path`` imports when it is imported (not in functions, not
+    for type checking only)."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found: set[str] = set()
+
+    def visit(nodes: list[ast.stmt]) -> None:
+        for node in nodes:
+            if isinstance(node, ast.If) and _is_type_checking(node):
+                continue
+            if isinstance(node, ast.If | ast.Try | ast.With):
+                for block in ("body", "orelse", "finalbody", "handlers"):
+                    for child in getattr(node, block, []):
+                        visit(child.body if isinstance(child, ast.ExceptHandler) else [child])
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names if a.name.startswith("deescalate"))
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package.split(".")
+                    base = base[: len(base) - (node.level - 1)]
+                    module = ".".join([*base, *([node.module] if node.module else [])])
+                else:
+                    module = node.module or ""
+                if not module.startswith("deescalate"):
+                    continue
+                found.add(module)
+                for alias in node.names:  # `from . import render` imports a module
+                    candidate = f"{module}.{alias.name}"
+                    if (PACKAGE.parent / candidate.replace(".", "/")).with_suffix(".py").exists():
+                        found.add(candidate)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")).body)
+    # A submodule's import of its own parent package is implicit in Python: not an edge.
+    return {m for m in found if m != name and not name.startswith(m + ".")}
+
+
+def _graph() -> dict[str, set[str]]:
+    return {
+        _module_name(path): _imports_at_import_time(path)
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if "locales" not in path.parts
+    }
+
+
+def test_no_module_imports_itself_back() -> None:
+    """No import cycle among the package's modules when they are imported."""
+    graph = _graph()
+    state: dict[str, int] = {}
+    cycles: list[list[str]] = []
+
+    def walk(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        for target in sorted(graph.get(node, ())):
+            if state.get(target) == 1:
+                cycles.append([*stack[stack.index(target) :], target])
+            elif target not in state:
+                walk(target, [*stack, target])
+        state[node] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            walk(module, [module])
+    assert cycles == []
+
+
+def test_the_lower_layers_import_nothing_above_them() -> None:
+    """errors imports nothing of ours; models only errors; the catalogue package never the
+    picker; conversations reach the picker only through the book they are given."""
+    graph = _graph()
+    assert graph["deescalate.errors"] == set()
+    assert graph["deescalate.models"] <= {"deescalate.errors"}
+    for module, targets in graph.items():
+        if module.startswith("deescalate.catalogue"):
+            assert "deescalate.picker" not in targets, module
+    assert "deescalate.picker" not in graph["deescalate.conversation"]
+    assert graph["deescalate.catalogue.schema"] <= {
+        "deescalate.errors",
+        "deescalate.models",
+        "deescalate.catalogue.toml",
+        "deescalate.limits",
+    }
+
+
+def test_the_architecture_page_names_every_module() -> None:
+    """docs/architecture.md names every module of the package, so the map stays true."""
+    page = DOC.read_text(encoding="utf-8")
+    named = set(re.findall(r"`([a-z0-9_./]+\.py|[a-z0-9_]+/)`", page))
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE)
+        if relative.parts[0] in ("locales",) or path.name == "__main__.py":
+            continue
+        shown = str(relative) if len(relative.parts) == 1 else f"{relative.parts[0]}/"
+        assert shown in named, f"docs/architecture.md does not mention {shown}"
