@@ -138,7 +138,7 @@ def test_safety_comes_first_and_sets_safety(book: de.Phrasebook) -> None:
     """Signals are listed most urgent first; a self-harm phrase makes ``safety`` true."""
     heard = book.listen("You idiot, I just want to die", locale="en")
     assert [s.signal for s in heard.signals][:2] == [de.Signal.SELF_HARM, de.Signal.ABUSE]
-    assert heard.safety and heard.situation == "safety-threat"
+    assert heard.safety and heard.situation == "safety-self-harm"
     assert heard.events() == (de.Event.SELF_HARM, de.Event.INSULT)
 
 

@@ -66,8 +66,8 @@ SIGNAL_ORDER: tuple[Signal, ...] = (
 
 # What each signal suggests: the situation to move to and the conversation event to note.
 _SUGGESTS: Mapping[Signal, tuple[str | None, Event]] = {
-    Signal.SELF_HARM: ("safety-threat", Event.SELF_HARM),
-    Signal.VIOLENCE: ("safety-threat", Event.VIOLENCE),
+    Signal.SELF_HARM: ("safety-self-harm", Event.SELF_HARM),
+    Signal.VIOLENCE: ("safety-violence", Event.VIOLENCE),
     Signal.LEGAL_THREAT: ("legal-threat", Event.THREATENED_TO_SUE),
     Signal.ABUSE: ("abusive-language", Event.INSULT),
     Signal.WANTS_MANAGER: ("wants-manager", Event.ASKED_FOR_MANAGER),
@@ -76,6 +76,7 @@ _SUGGESTS: Mapping[Signal, tuple[str | None, Event]] = {
 }
 
 _RANK = {signal: rank for rank, signal in enumerate(SIGNAL_ORDER)}
+_SAFETY_SIGNALS = frozenset({Signal.SELF_HARM, Signal.VIOLENCE})
 
 
 class _Frozen(BaseModel):
@@ -119,7 +120,7 @@ class Heard(_Frozen):
     def safety(self) -> bool:
         """Whether a direct phrase of self-harm or violence was heard."""
         return any(
-            s.confidence is Confidence.HIGH and s.situation == "safety-threat" for s in self.signals
+            s.confidence is Confidence.HIGH and s.signal in _SAFETY_SIGNALS for s in self.signals
         )
 
     @property
@@ -164,32 +165,53 @@ class _Phrase:
 
 
 @dataclass(frozen=True, slots=True)
+class _SignalMatcher:
+    signal: Signal
+    heard: re.Pattern[str]
+    """The signal's phrases and cues in one alternation."""
+    owners: tuple[_Phrase, ...]
+    """The phrase each group of ``heard`` marks (``owners[match.lastindex - 1]``)."""
+    not_: re.Pattern[str] | None
+    """The phrases that look like the signal but are not."""
+
+
+@dataclass(frozen=True, slots=True)
 class _Matcher:
     style: Style
-    heard: tuple[re.Pattern[str], tuple[int, ...]] | None
-    """Every phrase and cue in one alternation, and the phrase (index) of each group."""
-    phrases: tuple[_Phrase, ...]
-    not_: Mapping[Signal, tuple[re.Pattern[str], tuple[int, ...]]]
-    """Per signal, the phrases that look like it but are not."""
+    any_: re.Pattern[str] | None
+    """Every phrase and cue of every signal in one alternation: most utterances carry no
+    signal, and one pass over them says so."""
+    signals: tuple[_SignalMatcher, ...]
+    """One matcher per signal the locale has phrases for, most urgent first."""
 
 
 def _build(data: LocaleData) -> _Matcher:
     style = style_for(data.script)
-    phrases: list[_Phrase] = []
-    not_: dict[Signal, tuple[re.Pattern[str], tuple[int, ...]]] = {}
+    matchers: list[_SignalMatcher] = []
+    every: list[str] = []
     for signal in SIGNAL_ORDER:
         spec = data.signals.get(signal, SignalPhrases((), (), ()))
         # Longer phrases first, so that at one place the fullest reading wins.
-        for confidence, group in ((Confidence.HIGH, spec.phrases), (Confidence.LOW, spec.cues)):
-            phrases.extend(
-                _Phrase(signal, confidence, phrase)
-                for phrase in sorted(group, key=len, reverse=True)
-            )
+        phrases = [
+            _Phrase(signal, confidence, phrase)
+            for confidence, group in ((Confidence.HIGH, spec.phrases), (Confidence.LOW, spec.cues))
+            for phrase in sorted(group, key=len, reverse=True)
+        ]
+        heard = compile_alternation([phrase.source for phrase in phrases], style)
+        if heard is None:
+            continue
+        every.extend(phrase.source for phrase in phrases)
         negatives = compile_alternation(spec.not_, style)
-        if negatives is not None:
-            not_[signal] = negatives
-    heard = compile_alternation([phrase.source for phrase in phrases], style)
-    return _Matcher(style, heard, tuple(phrases), not_)
+        matchers.append(
+            _SignalMatcher(
+                signal,
+                heard[0],
+                tuple(phrases[index] for index in heard[1]),
+                negatives[0] if negatives is not None else None,
+            )
+        )
+    any_ = compile_alternation(every, style)
+    return _Matcher(style, any_[0] if any_ is not None else None, tuple(matchers))
 
 
 # Keyed by the LocaleData object; the entry keeps it alive, so its id is never reused
@@ -252,38 +274,52 @@ def listen(book: Phrasebook, text: str, *, locale: str | Sequence[str] = "en") -
     data = book.locale_data(negotiated.locale)
     matcher = _matcher(data)
     signals: list[HeardSignal] = []
-    if matcher.heard is not None:
-        pattern, owners = matcher.heard
-        folded = text.translate(fold_table(matcher.style))
-        found = list(pattern.finditer(folded))
-        if found:
-            positions = _offsets(text, matcher.style) if len(folded) != len(text) else None
-            not_spans: dict[Signal, list[tuple[int, int]]] = {}
-            for match in found:
-                phrase = matcher.phrases[owners[(match.lastindex or 1) - 1]]
-                spans = not_spans.get(phrase.signal)
-                if spans is None:
-                    negatives = matcher.not_.get(phrase.signal)
-                    spans = [m.span() for m in negatives[0].finditer(folded)] if negatives else []
-                    not_spans[phrase.signal] = spans
-                start, end = match.span()
-                if any(s < end and start < e for s, e in spans):
-                    continue
-                if positions is not None:
-                    start, end = positions[start], positions[end]
-                situation, event = _SUGGESTS[phrase.signal]
-                signals.append(
-                    HeardSignal(
-                        signal=phrase.signal,
-                        confidence=phrase.confidence,
-                        situation=situation,
-                        event=event,
-                        start=start,
-                        end=end,
-                        words=text[start:end],
-                        phrase=phrase.source,
-                    )
+    folded = text.translate(fold_table(matcher.style))
+    positions: list[int] | None = None
+    # One pass finds where any phrase starts; there each signal is tried on its own, so
+    # a phrase two signals share is heard as both, and matches may overlap.
+    found: dict[Signal, list[tuple[int, int, _Phrase]]] = {}
+    position = 0
+    while matcher.any_ is not None:
+        hit = matcher.any_.search(folded, position)
+        if hit is None:
+            break
+        start = hit.start()
+        for one in matcher.signals:
+            match = one.heard.match(folded, start)
+            if match is None:
+                continue
+            spans = found.setdefault(one.signal, [])
+            end = match.end()
+            if not any(s <= start and end <= e for s, e, _ in spans):
+                spans.append((start, end, one.owners[(match.lastindex or 1) - 1]))
+        position = start + 1
+    for one in matcher.signals:
+        heard_spans = found.get(one.signal)
+        if not heard_spans:
+            continue
+        not_spans = [m.span() for m in one.not_.finditer(folded)] if one.not_ else []
+        for start, end, phrase in heard_spans:
+            if any(s < end and start < e for s, e in not_spans):
+                continue
+            if positions is None:
+                # ASCII folds letter for letter; anything else may fold one into two or none.
+                positions = [] if text.isascii() else _offsets(text, matcher.style)
+            if positions:
+                start, end = positions[start], positions[end]
+            situation, event = _SUGGESTS[phrase.signal]
+            signals.append(
+                HeardSignal(
+                    signal=phrase.signal,
+                    confidence=phrase.confidence,
+                    situation=situation,
+                    event=event,
+                    start=start,
+                    end=end,
+                    words=text[start:end],
+                    phrase=phrase.source,
                 )
+            )
     signals.sort(key=lambda s: (_RANK[s.signal], s.confidence is Confidence.LOW, s.start))
     warnings = negotiated.warnings
     if negotiated.fallback is not None:

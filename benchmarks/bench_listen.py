@@ -1,0 +1,135 @@
+"""How well, and how fast, does listen() hear what customers say?
+
+Run with ``python benchmarks/bench_listen.py`` from a venv with the package
+installed. Nothing here is a test: it prints figures and the targets they are
+meant to meet.
+
+1. Accuracy: precision, recall and F1 of every signal on the labelled
+   utterances in ``tests/data/listen/<locale>.toml`` (written natively, apart
+   from the phrase lists), and how many figures of speech were heard as a
+   safety signal.
+2. Speed: one warm ``listen`` on a 200-character utterance per locale, next to
+   the baseline the same run measures: one ``re.search`` over the same text with
+   one alternation of all the locale's phrases written out literally. Rounds
+   alternate subject and baseline; the median per-round ratio is reported.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import sys
+import time
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+import deescalate as de
+from deescalate.listening import SIGNAL_ORDER, score
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "listen"
+SAFETY = {de.Signal.SELF_HARM, de.Signal.VIOLENCE}
+ROUNDS = 9
+NUMBER = 500
+
+
+def _labelled(locale: str) -> list[tuple[str, frozenset[de.Signal], str]]:
+    data = tomllib.loads((DATA / f"{locale}.toml").read_text(encoding="utf-8"))
+    return [
+        (u["text"], frozenset(de.Signal(s) for s in u["signals"]), u.get("kind", ""))
+        for u in data["utterance"]
+    ]
+
+
+def _per_call_us(func: Callable[[], object]) -> float:
+    start = time.perf_counter_ns()
+    for _ in range(NUMBER):
+        func()
+    return (time.perf_counter_ns() - start) / NUMBER / 1000
+
+
+def accuracy(book: de.Phrasebook) -> bool:
+    """Print precision/recall per signal and locale; return whether every target is met."""
+    met = True
+    print("accuracy on the labelled sets (direct signals only)")
+    print(f"{'locale':8} {'signal':14} {'n':>3} {'P':>5} {'R':>5} {'F1':>5}  target")
+    for locale in book.locales:
+        items = _labelled(locale)
+        scores = score(book, locale, [(text, signals) for text, signals, _ in items])
+        for signal in SIGNAL_ORDER:
+            result = scores[signal]
+            carried = result.true_positives + result.false_negatives
+            if signal in SAFETY:
+                ok = result.recall >= 0.95 and result.precision >= 0.9
+                target = "R ≥ 0.95, P ≥ 0.9"
+            else:
+                ok = result.f1 >= 0.85
+                target = "F1 ≥ 0.85"
+            met &= ok
+            print(
+                f"{locale:8} {signal.value:14} {carried:>3} {result.precision:5.2f} "
+                f"{result.recall:5.2f} {result.f1:5.2f}  {target}: {'met' if ok else 'NOT met'}"
+            )
+        figures = [
+            text for text, signals, kind in items if kind == "figure" and not signals & SAFETY
+        ]
+        false_safety = sum(book.listen(text, locale=locale).safety for text in figures)
+        met &= false_safety == 0
+        print(f"{locale:8} figures of speech heard as safety: {false_safety} of {len(figures)}")
+    return met
+
+
+def _utterances(locale: str) -> tuple[str, str, str]:
+    """About 200 characters of this locale's labelled utterances: a plain question about an
+    order (the common case), the look-alikes that carry no signal, and ones that carry one."""
+    items = _labelled(locale)
+    plain = [u for u, signals, kind in items if not signals and kind != "figure"]
+    texts = [" ".join(plain * (1 + 200 // max(1, len(plain[0]))))[:200]]
+    for wanted in (False, True):
+        text = ""
+        for utterance, signals, kind in items:
+            if bool(signals) == wanted and (wanted or kind == "figure") and len(text) < 200:
+                text += utterance + " "
+        texts.append(text[:200])
+    return texts[0], texts[1], texts[2]
+
+
+def speed(book: de.Phrasebook) -> None:
+    """Print warm listen() per locale next to one re.search over all its phrases."""
+    print("\nspeed: one warm listen() on a 200-character utterance")
+    print(
+        f"{'locale':8} {'utterance':10} {'listen µs':>10} {'re.search µs':>13} {'ratio':>6}"
+        "  target ≤ 20 µs"
+    )
+    for locale in book.locales:
+        data = book.locale_data(locale)
+        phrases = [p for table in data.signals.values() for p in (*table.phrases, *table.cues)]
+        baseline = re.compile("|".join(re.escape(p) for p in phrases))
+        for label, text in zip(
+            ("plain", "look-alike", "signals"), _utterances(locale), strict=True
+        ):
+            book.listen(text, locale=locale)
+            subject_times, base_times, ratios = [], [], []
+            for _ in range(ROUNDS):
+                subject = _per_call_us(lambda: book.listen(text, locale=locale))  # noqa: B023
+                base = _per_call_us(lambda: baseline.search(text))  # noqa: B023
+                subject_times.append(subject)
+                base_times.append(base)
+                ratios.append(subject / base)
+            listen_us = statistics.median(subject_times)
+            print(
+                f"{locale:8} {label:10} {listen_us:10.1f} {statistics.median(base_times):13.1f} "
+                f"{statistics.median(ratios):6.2f}  {'met' if listen_us <= 20 else 'not met'}"
+            )
+
+
+def main() -> int:
+    book = de.Phrasebook.default()
+    met = accuracy(book)
+    speed(book)
+    print("\nall accuracy targets met" if met else "\nsome accuracy target is not met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
