@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import deescalate as de
-from deescalate import _compiled, picker
-from deescalate.catalogue import NEUTRAL_FILE, shipped_catalogue
+from deescalate import _compiled
+from deescalate.catalogue import NEUTRAL_FILE, shipped_catalogue, store
 
 SHIPPED = Path(str(shipped_catalogue()))
 
@@ -20,7 +20,7 @@ def shipped_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     locales = tmp_path / "locales"
     shutil.copytree(SHIPPED, locales, ignore=shutil.ignore_patterns(_compiled.DIRECTORY))
     _compiled.compile_catalogue(locales, locales / _compiled.DIRECTORY)
-    monkeypatch.setattr(picker, "shipped_catalogue", lambda: locales)
+    monkeypatch.setattr(store, "shipped_catalogue", lambda: locales)
     return locales
 
 
@@ -55,7 +55,7 @@ def test_the_shipped_book_reads_compiled_files_and_gives_the_same_results(
     book: de.Phrasebook, shipped_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The shipped phrasebook reads the compiled files and picks exactly as from the TOML."""
-    monkeypatch.setattr(picker, "parse_toml", _no_toml)
+    monkeypatch.setattr(store, "parse_toml", _no_toml)
     fast = de.Phrasebook._shipped()
     for locale in fast.locales:
         for stage in ("calm", "listen", "apologise", "close"):
@@ -93,13 +93,13 @@ def test_an_edited_neutral_file_invalidates_every_compiled_locale(
     neutral = shipped_copy / NEUTRAL_FILE
     neutral.write_bytes(neutral.read_bytes() + b"\n# edited\n")
     parsed: list[str] = []
-    real = picker.parse_toml
+    real = store.parse_toml
 
     def counting(raw: bytes, shown: str) -> object:
         parsed.append(shown)
         return real(raw, shown)
 
-    monkeypatch.setattr(picker, "parse_toml", counting)
+    monkeypatch.setattr(store, "parse_toml", counting)
     de.Phrasebook._shipped().pick("calm", locale="ko", seed=1)
     assert parsed == [str(shipped_copy / NEUTRAL_FILE), str(shipped_copy / "ko.toml")]
 

@@ -34,19 +34,15 @@ from .catalogue import (
     EntryDef,
     LocaleData,
     Neutral,
+    Store,
     Variant,
-    decode_toml,
     discover_locales,
     display_path,
-    load_locale,
     load_neutral,
     load_overlay_locale,
-    parse_toml,
-    read_catalogue_bytes,
     read_toml,
     require_cldr,
     require_source_texts,
-    shipped_catalogue,
 )
 from .choice import check_seed, choose
 from .errors import (
@@ -320,19 +316,17 @@ class Phrasebook:
         files: Mapping[str, CatalogueDir],
         *,
         preloaded: Mapping[str, LocaleData] | None = None,
+        store: Store | None = None,
     ) -> None:
         """Prefer :meth:`default` or :meth:`load`; this takes already validated parts.
 
         ``files`` are read lazily; ``preloaded`` locales (overlays merged at load
-        time) are used as they are.
+        time) are used as they are; a ``store`` given holds both.
         """
         self._neutral = neutral
-        self._files = dict(files)
-        self._loaded: dict[str, LocaleData] = dict(preloaded or {})
-        if SOURCE_LOCALE not in self._files and SOURCE_LOCALE not in self._loaded:
-            raise CatalogueError(f"no {SOURCE_LOCALE}.toml: the source locale is required")
-        self._available = tuple(sorted({*self._files, *self._loaded}))
-        self._lock = threading.Lock()
+        self._store = store or Store(neutral, files, preloaded=preloaded)
+        """Where every catalogue comes from: selection never opens a file."""
+        self._available = self._store.locales
         self._front: dict[Any, tuple[_Candidate, ...]] = {}
         """Raw call arguments → candidates: the hot path's one lookup."""
         self._selections: dict[Any, Any] = {}
@@ -348,8 +342,6 @@ class Phrasebook:
         self._random: Callable[[], float] | None = None
         """The source of unseeded choices, made on first use (random is slow to import)."""
         _BOOKS.add(self)
-        self._compiled: tuple[CatalogueDir, str] | None = None
-        """The shipped catalogue's compiled files, and the digest of the entries.toml in use."""
 
     def _clear_caches(self) -> None:
         """Forget every answer (loaded locales stay loaded)."""
@@ -387,21 +379,8 @@ class Phrasebook:
     @classmethod
     def _shipped(cls) -> Phrasebook:
         """The shipped catalogues, from their compiled form where a wheel carries it."""
-        from . import _compiled
-
-        directory = shipped_catalogue()
-        neutral_file = directory.joinpath(NEUTRAL_FILE)
-        shown = display_path(neutral_file)
-        source = neutral_file.read_bytes()
-        compiled = directory.joinpath(_compiled.DIRECTORY)
-        source_digest = _compiled.digest(source)
-        neutral = _compiled.read_neutral(compiled, source_digest, shown)
-        if neutral is None:
-            data, text = parse_toml(source, shown)
-            neutral = load_neutral(data, text, shown)
-        book = cls(neutral, discover_locales(directory))
-        book._compiled = (compiled, source_digest)
-        return book
+        store = Store.shipped()
+        return cls(store.neutral, store.files, store=store)
 
     @classmethod
     def load(cls, *paths: str | os.PathLike[str], include_default: bool = True) -> Phrasebook:
@@ -440,7 +419,7 @@ class Phrasebook:
             first = str(directories[0] / NEUTRAL_FILE)
             defined_in = dict.fromkeys(neutral.entries, first)
             for locale_id in below.locales:
-                require_cldr(locale_id, display_path(below._files[locale_id]))
+                require_cldr(locale_id, display_path(below._store.files[locale_id]))
         layers: dict[str, list[tuple[CatalogueDir, str]]] = {}
         for directory in overlays:
             neutral_file = directory / NEUTRAL_FILE
@@ -472,7 +451,7 @@ class Phrasebook:
             merged = {**{d.id: d for d in below.load_all()}, **merged}
         source = merged.get(SOURCE_LOCALE) or below.locale_data(SOURCE_LOCALE)
         require_source_texts(neutral, source, defined_in)
-        return cls(neutral, below._files, preloaded=merged)
+        return cls(neutral, below._store.files, preloaded=merged)
 
     # --- what is there --------------------------------------------------------------
 
@@ -519,31 +498,8 @@ class Phrasebook:
         )
 
     def locale_data(self, locale_id: str) -> LocaleData:
-        """The validated catalogue of one locale id (loaded on first use)."""
-        data = self._loaded.get(locale_id)
-        if data is not None:
-            return data
-        if locale_id not in self._available:
-            raise InvalidOptionError("catalogue locale", locale_id, self._available)
-        with self._lock:
-            data = self._loaded.get(locale_id)
-            if data is None:
-                item = self._files[locale_id]
-                shown = display_path(item)
-                source = read_catalogue_bytes(item, shown)
-                if self._compiled is not None:
-                    from ._compiled import read_locale
-
-                    compiled, neutral_digest = self._compiled
-                    text = decode_toml(source, shown)
-                    data = read_locale(
-                        compiled, locale_id, neutral_digest, source, text=text, shown=shown
-                    )
-                if data is None:
-                    raw, text = parse_toml(source, shown)
-                    data = load_locale(raw, text, shown, self._neutral)
-                self._loaded[locale_id] = data
-        return data
+        """The validated catalogue of one locale id (loaded on first use, by the store)."""
+        return self._store.locale(locale_id)
 
     def load_all(self) -> tuple[LocaleData, ...]:
         """Load and validate every locale now (``deescalate check`` does this)."""

@@ -44,6 +44,7 @@ from .load import (
 )
 from .store import (
     CatalogueDir,
+    Store,
     discover_locales,
     display_path,
     read_catalogue_bytes,
@@ -66,6 +67,7 @@ __all__ = [
     "SignalPhrases",
     "SituationDef",
     "StageRule",
+    "Store",
     "Variant",
     "decode_toml",
     "discover_locales",

@@ -7,7 +7,8 @@ from a caller's locale tag. A package in a plain directory is opened directly;
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -16,11 +17,13 @@ from ..errors import (
     CatalogueError,
     CatalogueTooLargeError,
     InvalidLocaleError,
+    InvalidOptionError,
 )
 from ..i18n import parse_tag
 from ..limits import MAX_CATALOGUE_FILE_BYTES
-from .data import NEUTRAL_FILE
-from .toml import parse_toml
+from .data import NEUTRAL_FILE, SOURCE_LOCALE, LocaleData, Neutral
+from .load import load_locale, load_neutral
+from .toml import decode_toml, parse_toml
 
 
 class CatalogueDir(Protocol):
@@ -147,3 +150,76 @@ def read_toml(item: CatalogueDir, path: str | None = None) -> tuple[dict[str, An
     """
     shown = path or display_path(item)
     return parse_toml(read_catalogue_bytes(item, shown), shown)
+
+
+class Store:
+    """The catalogue files behind one phrasebook: its neutral metadata, and each locale
+    validated on first use, once, under a lock (as Babel's ``localedata`` loads a locale).
+
+    The only place a phrasebook's data comes from: selection asks :meth:`locale` and
+    never opens a file. ``files`` maps each locale id to its file, read lazily;
+    ``preloaded`` locales (overlays merged at load time) are used as they are.
+    """
+
+    def __init__(
+        self,
+        neutral: Neutral,
+        files: Mapping[str, CatalogueDir],
+        *,
+        preloaded: Mapping[str, LocaleData] | None = None,
+        compiled: tuple[CatalogueDir, str] | None = None,
+    ) -> None:
+        self.neutral = neutral
+        self.files = dict(files)
+        self._loaded: dict[str, LocaleData] = dict(preloaded or {})
+        if SOURCE_LOCALE not in self.files and SOURCE_LOCALE not in self._loaded:
+            raise CatalogueError(f"no {SOURCE_LOCALE}.toml: the source locale is required")
+        self.locales = tuple(sorted({*self.files, *self._loaded}))
+        """The locale ids with a catalogue."""
+        self._lock = threading.Lock()
+        self._compiled = compiled
+        """The shipped catalogue's compiled files, and the digest of the entries.toml in use."""
+
+    @classmethod
+    def shipped(cls) -> Store:
+        """The shipped catalogues, from their compiled form where a wheel carries it."""
+        from .. import _compiled
+
+        directory = shipped_catalogue()
+        neutral_file = directory.joinpath(NEUTRAL_FILE)
+        shown = display_path(neutral_file)
+        source = read_catalogue_bytes(neutral_file, shown)
+        compiled = directory.joinpath(_compiled.DIRECTORY)
+        source_digest = _compiled.digest(source)
+        neutral = _compiled.read_neutral(compiled, source_digest, shown)
+        if neutral is None:
+            data, text = parse_toml(source, shown)
+            neutral = load_neutral(data, text, shown)
+        return cls(neutral, discover_locales(directory), compiled=(compiled, source_digest))
+
+    def locale(self, locale_id: str) -> LocaleData:
+        """The validated catalogue of one locale id (read and validated on first use)."""
+        data = self._loaded.get(locale_id)
+        if data is not None:
+            return data
+        if locale_id not in self.locales:
+            raise InvalidOptionError("catalogue locale", locale_id, self.locales)
+        with self._lock:
+            data = self._loaded.get(locale_id)
+            if data is None:
+                item = self.files[locale_id]
+                shown = display_path(item)
+                source = read_catalogue_bytes(item, shown)
+                if self._compiled is not None:
+                    from .._compiled import read_locale
+
+                    compiled, neutral_digest = self._compiled
+                    text = decode_toml(source, shown)
+                    data = read_locale(
+                        compiled, locale_id, neutral_digest, source, text=text, shown=shown
+                    )
+                if data is None:
+                    raw, text = parse_toml(source, shown)
+                    data = load_locale(raw, text, shown, self.neutral)
+                self._loaded[locale_id] = data
+        return data
