@@ -21,6 +21,8 @@ from browser import axe_problems, chromium
 from server_processes import Server, serve
 
 pytestmark = pytest.mark.slow
+# The machine is shared: give the page time to answer (the coverage grid runs the check).
+expect.set_options(timeout=30_000)
 
 DESKTOP = {"width": 1280, "height": 900}
 PANEL = {"width": 360, "height": 800}
@@ -46,6 +48,7 @@ def browser() -> Iterator[BrowserContext]:
 def page(browser: BrowserContext, server: Server) -> Iterator[Page]:
     """The page, loaded and ready; fails the test on any script error."""
     tab = browser.new_page()
+    tab.set_default_timeout(30_000)
     errors: list[str] = []
     tab.on("pageerror", lambda err: errors.append(str(err)))
     tab.goto(server.url + "/")
