@@ -35,13 +35,12 @@ __all__ = [
     "fold",
     "fold_table",
     "parse",
+    "phrase_key",
     "style_for",
 ]
 
 MAX_PHRASE_LENGTH = 400
 """The longest signal phrase, in characters."""
-
-_MARKS = "[]()|*"
 
 
 class PatternError(ValueError):
@@ -233,6 +232,11 @@ def _fold_char(char: str, style: Style) -> str:
 def fold_table(style: Style) -> _FoldTable:
     """The translate table of one style (shared; it only grows, up to a bound)."""
     return _FoldTable(style)
+
+
+def phrase_key(phrase: str) -> str:
+    """How two phrases are compared for "listed twice": case and spacing aside."""
+    return " ".join(phrase.casefold().split())
 
 
 def fold(text: str, style: Style) -> str:

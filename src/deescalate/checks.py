@@ -20,6 +20,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from ._arguments import entry_point
+from ._patterns import phrase_key
 from .catalogue import (
     LABEL_KEYS,
     SOURCE_LOCALE,
@@ -114,10 +115,6 @@ _CHANNEL_WORDS: Mapping[Channel, re.Pattern[str]] = {
     Channel.EMAIL: re.compile(r"\b(e-?mails?|inbox|reply to this)\b", re.IGNORECASE),
 }
 """English words that tie a text to one channel (checked in the source locale)."""
-
-
-def _fold_phrase(phrase: str) -> str:
-    return " ".join(phrase.casefold().split())
 
 
 def _texts(variant: Variant) -> Iterator[str]:
@@ -238,9 +235,9 @@ class _Checker:
                     error=False,
                 )
                 continue
-            heard = {_fold_phrase(p) for p in (*table.phrases, *table.cues)}
+            heard = {phrase_key(p) for p in (*table.phrases, *table.cues)}
             for phrase in table.not_:
-                if _fold_phrase(phrase) in heard:
+                if phrase_key(phrase) in heard:
                     self.add(
                         "signals",
                         f"{phrase!r} is both a phrase and a 'not' of [signals.{signal.value}]",

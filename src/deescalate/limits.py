@@ -27,6 +27,7 @@ __all__ = [
     "MAX_TAG_LENGTH",
     "MAX_TEXT_LENGTH",
     "MAX_TOML_DEPTH",
+    "MAX_UTTERANCE_LENGTH",
     "MAX_VALUE_LENGTH",
     "MAX_VARIANTS",
     "MIN_SEED",
@@ -64,7 +65,10 @@ A conversation refuses to grow its log past it, so every state it produces can
 be resumed; a typical log record takes about 300 bytes.
 """
 
-MAX_NOTE_LENGTH = 10_000
+MAX_UTTERANCE_LENGTH = 10_000
+"""The longest utterance ``Phrasebook.listen`` reads, in characters."""
+
+MAX_NOTE_LENGTH = MAX_UTTERANCE_LENGTH
 """Longest ``words=`` of a note (the customer's exact words), in characters.
 
 As long as the longest utterance ``listen`` takes, so that whatever

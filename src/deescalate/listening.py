@@ -29,12 +29,14 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ._patterns import Style, compile_alternation, fold, fold_table, style_for
+from ._patterns import Style, compile_alternation, fold_table, style_for
 from .catalogue import LocaleData, SignalPhrases
 from .conversation import Event
 from .errors import InvalidValueError, ValueTooLongError
 from .i18n import negotiate
+from .limits import MAX_UTTERANCE_LENGTH
 from .models import Confidence, Fallback, Signal
+from .render import has_surrogate
 
 if TYPE_CHECKING:
     from .picker import Phrasebook
@@ -50,8 +52,6 @@ __all__ = [
     "score",
 ]
 
-MAX_UTTERANCE_LENGTH = 10_000
-"""The longest utterance :meth:`Phrasebook.listen` reads, in characters."""
 
 SIGNAL_ORDER: tuple[Signal, ...] = (
     Signal.SELF_HARM,
@@ -247,10 +247,8 @@ def _check_text(text: object) -> str:
         raise InvalidValueError("text", "text (a str)", text)
     if len(text) > MAX_UTTERANCE_LENGTH:
         raise ValueTooLongError("the utterance", len(text), MAX_UTTERANCE_LENGTH)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidValueError("text", "text without lone surrogates", text) from None
+    if has_surrogate(text):
+        raise InvalidValueError("text", "text without lone surrogates", text)
     return text
 
 
@@ -335,11 +333,6 @@ def listen(book: Phrasebook, text: str, *, locale: str | Sequence[str] = "en") -
         fallback=negotiated.fallback,
         warnings=warnings,
     )
-
-
-def fold_for(data: LocaleData, text: str) -> str:
-    """``text`` folded as the locale's phrases are matched (for tools and tests)."""
-    return fold(text, style_for(data.script))
 
 
 # --- measuring on a labelled set ---------------------------------------------------

@@ -543,7 +543,7 @@ def _signal_phrases(
     text: str,
 ) -> SignalPhrases:
     """Check a ``[signals.<name>]`` table's phrases: each must parse, none listed twice."""
-    from .._patterns import PatternError, compile_phrase, style_for
+    from .._patterns import PatternError, compile_phrase, phrase_key, style_for
 
     after = find_line(text, "signals", signal.value)
     style = style_for(script)
@@ -555,7 +555,7 @@ def _signal_phrases(
                 compile_phrase(phrase, style)
             except PatternError as err:
                 problem = f"{err} in {phrase!r}"
-            folded = " ".join(phrase.casefold().split())
+            folded = phrase_key(phrase)
             if problem is None and folded in seen:
                 problem = (
                     f"{phrase!r} is listed twice"
