@@ -140,3 +140,12 @@ def test_python_dash_m_runs_the_cli() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["stage"] == "calm"
+
+
+def test_an_argument_with_a_line_break_still_gives_one_error_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A stray argument holding a newline is shown escaped, so the error stays one line."""
+    assert main(["situations", "\n"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "\\n" in err

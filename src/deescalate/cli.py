@@ -930,11 +930,20 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         return _fail(_os_problem(err))
 
 
+# Every character str.splitlines() breaks a line at.
+_LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+
+
 def _fail(message: str) -> int:
-    # One line, whatever the message holds (a PO file's problems are listed on one line each).
+    # One line, whatever the message holds (a PO file's problems are listed on one line each;
+    # an argument with a line break in it is shown escaped).
+    line = "".join(
+        char.encode("unicode_escape").decode("ascii") if char in _LINE_BREAKS else char
+        for char in message
+    )
     if sys.stderr is not None and not sys.stderr.closed:
         try:
-            sys.stderr.write(f"deescalate: error: {message}\n")
+            sys.stderr.write(f"deescalate: error: {line}\n")
             sys.stderr.flush()
         except OSError:
             pass
