@@ -15,7 +15,7 @@ from ._arguments import check_seed
 from .catalogue import SOURCE_LOCALE, Store
 from .choice import choose
 from .errors import MissingValueError, NoContentError, UnexpectedValueError, UnknownEntryError
-from .i18n import Negotiated, negotiate
+from .i18n import Negotiated
 from .models import (
     Channel,
     Kind,
@@ -98,7 +98,7 @@ class Playbooks:
         self._check_playbook_values(situation, chain, defaults.keys())
         negotiated = self._negotiated.get(raw[1])
         if negotiated is None:
-            negotiated = remember(self._negotiated, raw[1], negotiate(locale, self._available))
+            negotiated = remember(self._negotiated, raw[1], self._selection.negotiate(locale))
         data = self._store.locale(negotiated.locale)
         source = self._store.locale(SOURCE_LOCALE)
         stages: list[PlaybookStage] = []

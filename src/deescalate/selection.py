@@ -28,7 +28,7 @@ from .errors import (
     UnknownEntryError,
     UnknownSituationError,
 )
-from .i18n import Negotiated, get_locale, negotiate
+from .i18n import Negotiated, get_locale, negotiate, with_usage
 from .limits import MAX_SEED, MIN_SEED
 from .models import (
     Channel,
@@ -122,6 +122,12 @@ class Selection:
         for memo in (self.front, self.selections, self.picked, self.tips_front):
             memo.clear()
 
+    def negotiate(self, locale: LocaleArg) -> Negotiated:
+        """The catalogue for ``locale``, with a warning when it follows another territory."""
+        negotiated = negotiate(locale, self._available)
+        usage = self._store.locale(negotiated.locale).usage
+        return negotiated if usage is None else with_usage(negotiated, usage)
+
     def chosen(
         self, key: tuple[Any, ...], values: Values | None, defaults: Values | None
     ) -> Candidate:
@@ -198,7 +204,7 @@ class Selection:
         register_ = coerce_option(Register, "register", register)  # type: ignore[arg-type]
         channel_ = coerce_option(Channel, "channel", channel)  # type: ignore[arg-type]
         self.situation_chain(situation)  # type: ignore[arg-type]  # validates the id
-        negotiated = negotiate(locale, self._available)  # type: ignore[arg-type]
+        negotiated = self.negotiate(locale)  # type: ignore[arg-type]
         gloss_locale = (
             negotiate(gloss, self._available).locale  # type: ignore[arg-type]
             if gloss is not None
@@ -583,7 +589,7 @@ class Selection:
         stage_ = Stage.coerce(stage)
         channel_ = coerce_option(Channel, "channel", channel)
         self.situation_chain(situation)
-        negotiated = negotiate(locale, self._available)
+        negotiated = self.negotiate(locale)
         gloss_locale = negotiate(gloss, self._available).locale if gloss is not None else None
         key = (Kind.TIP, stage_, situation, negotiated, channel_, gloss_locale)
         found = self.selections.get(key)
