@@ -53,7 +53,7 @@ from .errors import (
     UnknownEntryError,
     UnknownSituationError,
 )
-from .i18n import Negotiated, get_locale, negotiate
+from .i18n import Negotiated, get_locale, negotiate, with_usage
 from .limits import MAX_SEED, MIN_SEED
 from .models import (
     Channel,
@@ -427,6 +427,12 @@ class Phrasebook:
         """The locale ids with a catalogue, e.g. ``('af', 'da', 'en', ...)``."""
         return self._available
 
+    def _negotiate(self, locale: str | Sequence[str]) -> Negotiated:
+        """The catalogue for ``locale``, with a warning when it follows another territory."""
+        negotiated = negotiate(locale, self._available)
+        usage = self.locale_data(negotiated.locale).usage
+        return negotiated if usage is None else with_usage(negotiated, usage)
+
     @property
     def neutral(self) -> Neutral:
         """The validated locale-neutral metadata."""
@@ -664,7 +670,7 @@ class Phrasebook:
         register_ = coerce_option(Register, "register", register)  # type: ignore[arg-type]
         channel_ = coerce_option(Channel, "channel", channel)  # type: ignore[arg-type]
         self.situation_chain(situation)  # type: ignore[arg-type]  # validates the id
-        negotiated = negotiate(locale, self._available)  # type: ignore[arg-type]
+        negotiated = self._negotiate(locale)  # type: ignore[arg-type]
         gloss_locale = (
             negotiate(gloss, self._available).locale  # type: ignore[arg-type]
             if gloss is not None
@@ -1110,7 +1116,7 @@ class Phrasebook:
         stage_ = Stage.coerce(stage)
         channel_ = coerce_option(Channel, "channel", channel)
         self.situation_chain(situation)
-        negotiated = negotiate(locale, self._available)
+        negotiated = self._negotiate(locale)
         gloss_locale = negotiate(gloss, self._available).locale if gloss is not None else None
         key = (Kind.TIP, stage_, situation, negotiated, channel_, gloss_locale)
         found = self._selections.get(key)
@@ -1199,7 +1205,7 @@ class Phrasebook:
         self._check_playbook_values(situation, chain, defaults.keys())
         negotiated = self._negotiated.get(raw[1])
         if negotiated is None:
-            negotiated = _remember(self._negotiated, raw[1], negotiate(locale, self._available))
+            negotiated = _remember(self._negotiated, raw[1], self._negotiate(locale))
         data = self.locale_data(negotiated.locale)
         source = self.locale_data(SOURCE_LOCALE)
         stages: list[PlaybookStage] = []

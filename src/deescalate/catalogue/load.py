@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import (
     CatalogueError,
     DuplicateEntryError,
+    InvalidLocaleError,
     InvalidValueError,
     TemplateError,
     TooManyVariantsError,
@@ -437,6 +438,7 @@ def load_locale(data: Mapping[str, Any], text: str, path: str, neutral: Neutral)
             field="locale.default_register",
             line=find_line(text, "locale", None, "default_register"),
         )
+    usage = _usage(meta.id, meta.usage, path, text)
     label_keys = LABEL_KEYS | PAGE_LABEL_KEYS
     for table, allowed in (("labels", label_keys), ("situations", set(neutral.situations))):
         values: Mapping[str, str] = getattr(spec, table)
@@ -531,6 +533,7 @@ def load_locale(data: Mapping[str, Any], text: str, path: str, neutral: Neutral)
             path=path,
             line_of=lambda where: find_line(text, "formats", None, where),
         ),
+        usage=usage,
     )
 
 
@@ -796,6 +799,32 @@ def load_overlay_locale(
         repetition=layer.repetition if "repetition" in checks else base.repetition,
         signals=_frozen(_merge_signals(base.signals, layer.signals)),
         formats=layer.formats.over(base.formats) if "formats" in data else base.formats,
+        usage=layer.usage if isinstance(own_locale, dict) and "usage" in own_locale else base.usage,
+    )
+
+
+_REGION = re.compile(r"[A-Z]{2}|[0-9]{3}")
+
+
+def _usage(locale_id: str, usage: str | None, path: str, text: str) -> str | None:
+    """``[locale] usage``, checked: a CLDR region for which the locale has CLDR data."""
+    if usage is None:
+        return None
+    reason = None
+    if not _REGION.fullmatch(usage):
+        reason = "a CLDR region code: two capital letters such as 'TW', or three digits"
+    else:
+        try:
+            get_locale(f"{locale_id}_{usage}")
+        except InvalidLocaleError:
+            reason = f"a region with CLDR data for {locale_id} (Babel has no {locale_id}_{usage})"
+    if reason is None:
+        return usage
+    raise CatalogueError(
+        f"usage {usage!r} is not {reason}",
+        path=path,
+        field="locale.usage",
+        line=find_line(text, "locale", None, "usage"),
     )
 
 
