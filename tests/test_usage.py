@@ -143,3 +143,19 @@ def test_cli_locales_json_shows_usage(tmp_path: Path) -> None:
     rows = {row["locale"]: row for row in json.loads(out.getvalue())}
     assert rows["en"]["usage"] == "GB"
     assert rows["da"]["usage"] is None
+
+
+def test_service_locales_show_usage(tmp_path: Path) -> None:
+    """``GET /v1/locales`` lists each catalogue's usage, and a pick for another territory warns."""
+    from fastapi.testclient import TestClient
+
+    from deescalate.server import Settings, create_app
+
+    _book(tmp_path, '[locale]\nusage = "GB"\n')
+    app = create_app(Settings(catalogues=(str(tmp_path / "overlay"),), store="memory://"))
+    with TestClient(app) as client:
+        rows = {row["locale"]: row for row in client.get("/v1/locales").json()}
+        picked = client.get("/v1/pick", params={"stage": "calm", "locale": "en-US"}).json()
+    assert rows["en"]["usage"] == "GB"
+    assert rows["da"]["usage"] is None
+    assert any(FOLLOWS_GB in w for w in picked["warnings"])
