@@ -89,7 +89,7 @@ class Conversations:
 
     def _decode(self, key: str, record: Record) -> Loaded:
         notes, _, state = record.data.partition("\n")
-        conversation = self.book.resume(state)
+        conversation = de.Conversation.resume(self.book, state)
         return Loaded(key, record.version, conversation, json.loads(notes))
 
     # --- the operations ----------------------------------------------------------------
