@@ -610,9 +610,8 @@ class Conversation:
                 entry=entry_id,
                 variant=variant,
             )
-            self._state = state.model_copy(
-                update=self._phrase_update(state, stage_, pool.ladder_position)
-            )
+            # A line changes the stages done and the ladder lines said, never the
+            # situation or the ladder step: the record reads them from the state before.
             self._append(
                 LogRecord(
                     at=self._now(),
@@ -622,9 +621,10 @@ class Conversation:
                     variant=phrase.variant,
                     locale=phrase.locale,
                     text=phrase.text,
-                    situation=self._layers(self._state)[0],
-                    ladder_step=self._state.ladder_step,
-                )
+                    situation=self._layers(state)[0],
+                    ladder_step=state.ladder_step,
+                ),
+                self._phrase_update(state, stage_, pool.ladder_position),
             )
             return phrase
 
@@ -794,8 +794,9 @@ class Conversation:
             raise InvalidOptionError("clock", self._clock, ["a function returning a datetime"])
         return at
 
-    def _append(self, record: LogRecord) -> None:
-        """Add ``record`` to the log, unless the state would grow past ``MAX_STATE_BYTES``."""
+    def _append(self, record: LogRecord, update: dict[str, Any] | None = None) -> None:
+        """Add ``record`` to the log (and make ``update``), unless the state would grow
+        past ``MAX_STATE_BYTES``."""
         encoded = record.model_dump_json()
         size = self._size + len(encoded) + 1
         # Room for what else a turn may add (stages done, situations brought in).
@@ -809,7 +810,7 @@ class Conversation:
         known = self._log_text
         if known is not None and known[0] is before:
             self._log_text = (log, known[1][:-1] + ("," if before else "") + encoded + "]")
-        self._state = self._state.model_copy(update={"log": log})
+        self._state = self._state.model_copy(update={**(update or {}), "log": log})
 
     # The state changes each kind of record makes: note(), say() and tips() use these,
     # and resuming replays them over the log to derive the state it leads to.
