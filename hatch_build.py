@@ -1,6 +1,6 @@
 """Wheel build hook: ship the catalogues compiled as well as in TOML.
 
-Runs ``python -m deescalate._compiled`` on the source tree's catalogues, which
+Runs ``python -m deescalate.catalogue.compiled`` on the source tree's catalogues, which
 validates every shipped file (a broken catalogue fails the build) and writes
 the structures loading them produces; the wheel carries them in
 ``deescalate/locales/_compiled/``. Editable installs read the TOML directly.
@@ -32,7 +32,7 @@ class CompiledCataloguesHook(BuildHookInterface):  # type: ignore[type-arg]
         # entries that an installed copy (an editable install, say) also lists.
         program = (
             "import sys; sys.path.insert(0, sys.argv[1]); "
-            "from deescalate._compiled import main; sys.exit(main(sys.argv[2:]))"
+            "from deescalate.catalogue.compiled import main; sys.exit(main(sys.argv[2:]))"
         )
         subprocess.run(
             [sys.executable, "-c", program, str(src), str(src / "deescalate" / "locales"),

@@ -6,6 +6,8 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 import deescalate
 
 PACKAGE = Path(deescalate.__file__).parent
@@ -118,3 +120,20 @@ def test_the_architecture_page_names_every_module() -> None:
             continue
         shown = str(relative) if len(relative.parts) == 1 else f"{relative.parts[0]}/"
         assert shown in named, f"docs/architecture.md does not mention {shown}"
+
+
+def test_the_translator_tools_work_on_the_catalogue_store() -> None:
+    """check() and the PO exports take the catalogue Store itself and give what they give
+    for the phrasebook that holds it; anything else is refused by name."""
+    from deescalate.checks import check
+    from deescalate.errors import InvalidOptionError
+    from deescalate.po import export_po, export_pot
+
+    book = deescalate.Phrasebook.default()
+    store = book.store
+    assert isinstance(store, deescalate.catalogue.Store)
+    assert check(store, ("da",)) == check(book, ("da",))
+    assert export_pot(store) == export_pot(book)
+    assert export_po(store, "ko") == export_po(book, "ko")
+    with pytest.raises(InvalidOptionError, match="a catalogue Store"):
+        check(store.neutral)  # type: ignore[arg-type]

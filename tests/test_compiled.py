@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import deescalate as de
-from deescalate import _compiled
 from deescalate.catalogue import NEUTRAL_FILE, shipped_catalogue, store
+from deescalate.catalogue import compiled as _compiled
 
 SHIPPED = Path(str(shipped_catalogue()))
 

@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import ParamSpec, TypeVar
 
+from .catalogue.store import Store
 from .errors import (
     InvalidLocaleError,
     InvalidOptionError,
@@ -147,18 +148,10 @@ def _check_clock(value: object) -> None:
         raise InvalidOptionError("clock", value, ["a function returning a datetime", "None"])
 
 
-def _check_event(value: object) -> None:
-    if not isinstance(value, str):
-        from .conversation import Event
-
-        raise InvalidOptionError("event", value, [e.value for e in Event])
-
-
 def _check_book(value: object) -> None:
-    from .picker import Phrasebook  # the picker imports this module
-
-    if not isinstance(value, Phrasebook):
-        raise InvalidOptionError("book", value, ["a Phrasebook"])
+    # A Phrasebook holds its Store; the translator tools take either.
+    if not isinstance(value, Store) and not isinstance(getattr(value, "store", None), Store):
+        raise InvalidOptionError("book", value, ["a Phrasebook", "a catalogue Store"])
 
 
 def _check_locale_ids(value: object) -> None:
@@ -199,7 +192,6 @@ _RULES: Mapping[str, Callable[[object], object]] = {
     "customer_name": _check_text_option("name"),
     "words": _check_text_option("words"),
     "clock": _check_clock,
-    "event": _check_event,
     "book": _check_book,
     "locales": _check_locale_ids,
     "locale_id": _check_id("locale"),

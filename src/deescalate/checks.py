@@ -1,6 +1,6 @@
 """Catalogue checks: coverage, consistency and house style, per locale.
 
-:func:`check` loads every catalogue of a :class:`~deescalate.Phrasebook` and
+:func:`check` loads every catalogue of a catalogue store (or a phrasebook's) and
 reports what a translator should fix: missing entries, missing register
 variants, padded or empty texts, text left in English, "never say" phrases,
 glossary alternatives, quotation marks and punctuation that don't fit the
@@ -25,16 +25,18 @@ from .catalogue import (
     LABEL_KEYS,
     SOURCE_LOCALE,
     EntryDef,
+    HasStore,
     LocaleData,
+    Store,
     Variant,
     find_line,
     fingerprint,
+    store_of,
 )
 from .errors import CatalogueError
 from .i18n import plural_categories
 from .models import Channel, Flag, Kind, Register, Signal, Stage
 from .phrasing import Matcher, default_rule, repeated
-from .picker import Phrasebook
 
 __all__ = ["Coverage", "Problem", "Report", "Severity", "check"]
 
@@ -126,8 +128,8 @@ def _texts(variant: Variant) -> Iterator[str]:
 
 
 class _Checker:
-    def __init__(self, book: Phrasebook, data: LocaleData, source: LocaleData) -> None:
-        self.book = book
+    def __init__(self, store: Store, data: LocaleData, source: LocaleData) -> None:
+        self.store = store
         self.data = data
         self.source = source
         self.problems: list[Problem] = []
@@ -162,18 +164,18 @@ class _Checker:
 
     def hint(self, item_id: str) -> str:
         """Where to fix a gap for a situation or entry that an overlay defines."""
-        origin = self.book.neutral.origins.get(item_id)
+        origin = self.store.neutral.origins.get(item_id)
         if origin is None:
             return ""
         return f" (it comes from the overlay {origin}: add it to an overlay {self.data.id}.toml)"
 
     def run(self) -> list[Problem]:
         data = self.data
-        entries = self.book.neutral.entries
+        entries = self.store.neutral.entries
         for key in sorted(LABEL_KEYS):
             if key not in data.labels:
                 self.add("labels", f"[labels] has no {key!r}")
-        for sid in self.book.neutral.situations:
+        for sid in self.store.neutral.situations:
             if sid not in data.situation_names:
                 self.add("labels", f"[situations] has no name for {sid!r}" + self.hint(sid))
         source_texts = {
@@ -203,7 +205,7 @@ class _Checker:
         email" in one for the phone, is a channel mistake in the metadata or
         in the wording; the English source says which channel it is written for.
         """
-        for eid, entry in self.book.neutral.entries.items():
+        for eid, entry in self.store.neutral.entries.items():
             if entry.channels == frozenset(Channel) or eid not in self.data.texts:
                 continue
             texts = [t for vs in self.data.texts[eid].values() for v in vs for t in _texts(v)]
@@ -249,7 +251,7 @@ class _Checker:
         rule = data.repetition or default_rule(data.script)
         groups: dict[tuple[Stage, Register], dict[str, list[str]]] = {}
         for eid, by_register in data.texts.items():
-            entry = self.book.neutral.entries.get(eid)
+            entry = self.store.neutral.entries.get(eid)
             if entry is None or entry.kind is not Kind.PHRASE:
                 continue
             for key, variants in by_register.items():
@@ -436,23 +438,28 @@ def _load_problem(locale_id: str, err: CatalogueError) -> Problem:
 
 
 @entry_point
-def check(book: Phrasebook, locales: tuple[str, ...] | None = None) -> Report:
-    """Load and check the catalogues of ``book`` (all locales, or those named)."""
+def check(book: Store | HasStore, locales: tuple[str, ...] | None = None) -> Report:
+    """Load and check the catalogues of ``book`` (all locales, or those named).
+
+    ``book`` is a :class:`~deescalate.Phrasebook` or the catalogue
+    :class:`~deescalate.catalogue.Store` it reads from.
+    """
+    store = store_of(book)
     problems: list[Problem] = []
     coverage: list[Coverage] = []
-    total = len(book.neutral.entries)
+    total = len(store.neutral.entries)
     try:
-        source = book.locale_data(SOURCE_LOCALE)
+        source = store.locale(SOURCE_LOCALE)
     except CatalogueError as err:
         return Report(problems=(_load_problem(SOURCE_LOCALE, err),), coverage=())
-    for locale_id in locales or book.locales:
+    for locale_id in locales or store.locales:
         try:
-            data = book.locale_data(locale_id)
+            data = store.locale(locale_id)
         except CatalogueError as err:
             problems.append(_load_problem(locale_id, err))
             coverage.append(Coverage(locale=locale_id, translated=0, total=total))
             continue
-        problems.extend(_Checker(book, data, source).run())
-        translated = sum(1 for eid in book.neutral.entries if eid in data.texts)
+        problems.extend(_Checker(store, data, source).run())
+        translated = sum(1 for eid in store.neutral.entries if eid in data.texts)
         coverage.append(Coverage(locale=locale_id, translated=translated, total=total))
     return Report(problems=tuple(problems), coverage=tuple(coverage))

@@ -239,6 +239,7 @@ def _cmd_locales(args: argparse.Namespace, out: TextIO) -> int:
                 "native_name": display_name(locale_id),
                 "registers": [r.value for r in data.registers],
                 "default_register": data.default_register.value,
+                "usage": data.usage,
                 "coverage": round(coverage[locale_id].percent, 1),
             }
         )

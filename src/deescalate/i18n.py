@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import lru_cache
 
@@ -40,6 +40,7 @@ __all__ = [
     "parse_tag",
     "plural_categories",
     "plural_category",
+    "with_usage",
 ]
 
 PLURAL_ORDER: tuple[str, ...] = ("zero", "one", "two", "few", "many", "other")
@@ -238,6 +239,10 @@ class Negotiated:
     """Set when the chosen catalogue does not serve the first preference."""
     warnings: tuple[str, ...] = ()
     """Plain-English notes on preferences that were skipped for a reason worth knowing."""
+    matched: str | None = field(default=None, compare=False, repr=False)
+    """The preference (normalised) that the chosen catalogue serves; None for the default.
+
+    Not compared: two requests served alike (``da`` and ``da_DK``) share cache entries."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,7 +337,7 @@ def _negotiate(wanted: tuple[str, ...], available: tuple[str, ...], default: str
     if wanted and wanted[0] in available:
         # The first preference is a catalogue, spelled exactly: nothing can serve it
         # better, so CLDR's likely subtags (loading them costs milliseconds) are not needed.
-        return Negotiated(locale=wanted[0])
+        return Negotiated(locale=wanted[0], matched=wanted[0])
     catalogues = tuple((name, _parts(parse_tag(name))) for name in available)
     warnings: list[str] = []
     chosen: str | None = None
@@ -358,8 +363,9 @@ def _negotiate(wanted: tuple[str, ...], available: tuple[str, ...], default: str
                 )
                 + " was not used because it is written in a different script."
             )
+    matched = wanted[matched_index] if chosen is not None else None
     if not wanted or matched_index == 0:
-        return Negotiated(chosen or default, None, tuple(warnings))
+        return Negotiated(chosen or default, None, tuple(warnings), matched)
     first = wanted[0]
     first_parts = _parts(first)
     if any(
@@ -380,7 +386,48 @@ def _negotiate(wanted: tuple[str, ...], available: tuple[str, ...], default: str
     fallback = Fallback.model_construct(
         kind=FallbackKind.LOCALE, requested=first, used=chosen, reason=reason
     )
-    return Negotiated(chosen, fallback, tuple(warnings))
+    return Negotiated(chosen, fallback, tuple(warnings), matched)
+
+
+def with_usage(negotiated: Negotiated, usage: str | None) -> Negotiated:
+    """``negotiated`` with a warning when its catalogue follows another territory's usage.
+
+    ``usage`` is the chosen catalogue's ``[locale] usage`` (a CLDR region). A
+    request that names no territory, or the same one, is served as it is; a
+    request for another territory gets the catalogue all the same (it is the
+    closest there is) with a warning saying whose usage it follows.
+
+    >>> chosen = negotiate("zh-HK", ["en", "zh_Hant"])
+    >>> for part in with_usage(chosen, "TW").warnings[0].split("; "):
+    ...     print(part)
+    The 'zh_Hant' catalogue follows Taiwan usage
+    there is no catalogue for Hong Kong SAR China yet ('zh_HK').
+    >>> with_usage(negotiate("zh-TW", ["en", "zh_Hant"]), "TW").warnings
+    ()
+    """
+    if usage is None or negotiated.matched is None:
+        return negotiated
+    warning = _usage_warning(negotiated.matched, negotiated.locale, usage)
+    if warning is None or warning in negotiated.warnings:
+        return negotiated
+    return replace(negotiated, warnings=(*negotiated.warnings, warning))
+
+
+@lru_cache(maxsize=256)
+def _usage_warning(requested: str, catalogue: str, usage: str) -> str | None:
+    territory = _parts(requested).territory
+    if territory is None or territory == usage:
+        return None
+    return (
+        f"The {catalogue!r} catalogue follows {_territory_name(usage)} usage; "
+        f"there is no catalogue for {_territory_name(territory)} yet ({requested!r})."
+    )
+
+
+def _territory_name(code: str) -> str:
+    """A region's English name from CLDR (the code itself if CLDR has none)."""
+    name: str = get_locale("en").territories.get(code, code)
+    return name
 
 
 # --- names and plurals -----------------------------------------------------------
@@ -448,6 +495,7 @@ def cache_clear() -> None:
         get_locale,
         _parts,
         _negotiate,
+        _usage_warning,
         _plural_categories,
     ):
         cached.cache_clear()

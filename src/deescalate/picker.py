@@ -15,13 +15,11 @@ keyed on the call's own arguments sits before them on the hot path.
 from __future__ import annotations
 
 import os
-import stat
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from babel import Locale
@@ -35,7 +33,6 @@ from ._arguments import (
     entry_point,
 )
 from .catalogue import (
-    NEUTRAL_FILE,
     SOURCE_LOCALE,
     CatalogueDir,
     EntryDef,
@@ -43,14 +40,9 @@ from .catalogue import (
     Neutral,
     Store,
     Variant,
-    discover_locales,
-    display_path,
-    load_neutral,
-    load_overlay_locale,
-    read_toml,
-    require_cldr,
-    require_source_texts,
+    shipped_store,
 )
+from .catalogue import directory as catalogue_directory
 from .choice import choose
 from .errors import (
     CatalogueError,
@@ -61,7 +53,7 @@ from .errors import (
     UnknownEntryError,
     UnknownSituationError,
 )
-from .i18n import Negotiated, get_locale, negotiate
+from .i18n import Negotiated, get_locale, negotiate, with_usage
 from .limits import MAX_SEED, MIN_SEED
 from .models import (
     Channel,
@@ -378,22 +370,12 @@ class Phrasebook:
         ``importlib.resources`` traversable.
         """
         if isinstance(directory, str | os.PathLike):
-            directory = _directory(directory)
+            directory = catalogue_directory(directory)
         elif not all(hasattr(directory, name) for name in ("joinpath", "iterdir", "read_bytes")):
             raise InvalidOptionError(
                 "directory", directory, ["a path (str or os.PathLike)", "a Traversable"]
             )
-        neutral_file = directory.joinpath(NEUTRAL_FILE)
-        shown = display_path(neutral_file)
-        if not _exists(neutral_file):
-            raise CatalogueError(f"no {NEUTRAL_FILE} in this catalogue directory", path=shown)
-        data, text = read_toml(neutral_file, shown)
-        return cls(load_neutral(data, text, shown), discover_locales(directory))
-
-    @classmethod
-    def _shipped(cls) -> Phrasebook:
-        """The shipped catalogues, from their compiled form where a wheel carries it."""
-        store = Store.shipped()
+        store = Store.from_directory(directory)
         return cls(store.neutral, store.files, store=store)
 
     @classmethod
@@ -417,58 +399,23 @@ class Phrasebook:
         >>> book.locales == Phrasebook.default().locales
         True
         """
-        directories = [_directory(p) for p in paths]
-        if include_default:
-            below = _default_book()
-            overlays = directories
-        elif directories:
-            below = cls.from_directory(directories[0])
-            below.load_all()
-            overlays = directories[1:]
-        else:
-            raise CatalogueError("include_default=False needs at least one catalogue directory")
-        neutral = below.neutral
-        # Where each entry without shipped texts was defined, to name it if it has no English.
-        defined_in: dict[str, str] = {}
-        if not include_default:
-            first = str(directories[0] / NEUTRAL_FILE)
-            defined_in = dict.fromkeys(neutral.entries, first)
-            for locale_id in below.locales:
-                require_cldr(locale_id, display_path(below._store.files[locale_id]))
-        layers: dict[str, list[tuple[CatalogueDir, str]]] = {}
-        for directory in overlays:
-            neutral_file = directory / NEUTRAL_FILE
-            locales = discover_locales(directory)
-            if not _exists(neutral_file) and not locales:
-                raise CatalogueError(
-                    f"no {NEUTRAL_FILE} and no locale files: not a catalogue overlay",
-                    path=directory,
-                )
-            if _exists(neutral_file):
-                raw, text = read_toml(neutral_file, str(neutral_file))
-                before = neutral.entries.keys()
-                neutral = load_neutral(raw, text, str(neutral_file), base=neutral)
-                defined_in.update(dict.fromkeys(neutral.entries.keys() - before, str(neutral_file)))
-            for locale_id, item in locales.items():
-                layers.setdefault(locale_id, []).append((item, str(item)))
-        merged: dict[str, LocaleData] = {}
-        for locale_id, files in layers.items():
-            # Shipped locale data holds no overlay ids, so it is valid under any overlay.
-            data = below.locale_data(locale_id) if locale_id in below.locales else None
-            if data is None:
-                require_cldr(locale_id, files[0][1])
-            for item, shown in files:
-                raw, text = read_toml(item, shown)
-                data = load_overlay_locale(raw, text, shown, neutral, data)
-            if data is not None:
-                merged[locale_id] = data
-        if not include_default:
-            merged = {**{d.id: d for d in below.load_all()}, **merged}
-        source = merged.get(SOURCE_LOCALE) or below.locale_data(SOURCE_LOCALE)
-        require_source_texts(neutral, source, defined_in)
-        return cls(neutral, below._store.files, preloaded=merged)
+        store = Store.layered(
+            [catalogue_directory(p) for p in paths], include_default=include_default
+        )
+        return cls(store.neutral, store.files, store=store)
+
+    @classmethod
+    def _shipped(cls) -> Phrasebook:
+        """The shipped catalogues, from their compiled form where a wheel carries it."""
+        store = Store.shipped()
+        return cls(store.neutral, store.files, store=store)
 
     # --- what is there --------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """Where this phrasebook's catalogues come from (the translator tools read it)."""
+        return self._store
 
     @property
     def values(self) -> Mapping[str, object]:
@@ -479,6 +426,12 @@ class Phrasebook:
     def locales(self) -> tuple[str, ...]:
         """The locale ids with a catalogue, e.g. ``('af', 'da', 'en', ...)``."""
         return self._available
+
+    def _negotiate(self, locale: str | Sequence[str]) -> Negotiated:
+        """The catalogue for ``locale``, with a warning when it follows another territory."""
+        negotiated = negotiate(locale, self._available)
+        usage = self.locale_data(negotiated.locale).usage
+        return negotiated if usage is None else with_usage(negotiated, usage)
 
     @property
     def neutral(self) -> Neutral:
@@ -717,7 +670,7 @@ class Phrasebook:
         register_ = coerce_option(Register, "register", register)  # type: ignore[arg-type]
         channel_ = coerce_option(Channel, "channel", channel)  # type: ignore[arg-type]
         self.situation_chain(situation)  # type: ignore[arg-type]  # validates the id
-        negotiated = negotiate(locale, self._available)  # type: ignore[arg-type]
+        negotiated = self._negotiate(locale)  # type: ignore[arg-type]
         gloss_locale = (
             negotiate(gloss, self._available).locale  # type: ignore[arg-type]
             if gloss is not None
@@ -1163,7 +1116,7 @@ class Phrasebook:
         stage_ = Stage.coerce(stage)
         channel_ = coerce_option(Channel, "channel", channel)
         self.situation_chain(situation)
-        negotiated = negotiate(locale, self._available)
+        negotiated = self._negotiate(locale)
         gloss_locale = negotiate(gloss, self._available).locale if gloss is not None else None
         key = (Kind.TIP, stage_, situation, negotiated, channel_, gloss_locale)
         found = self._selections.get(key)
@@ -1252,7 +1205,7 @@ class Phrasebook:
         self._check_playbook_values(situation, chain, defaults.keys())
         negotiated = self._negotiated.get(raw[1])
         if negotiated is None:
-            negotiated = _remember(self._negotiated, raw[1], negotiate(locale, self._available))
+            negotiated = _remember(self._negotiated, raw[1], self._negotiate(locale))
         data = self.locale_data(negotiated.locale)
         source = self.locale_data(SOURCE_LOCALE)
         stages: list[PlaybookStage] = []
@@ -1406,7 +1359,8 @@ class Phrasebook:
 
 @lru_cache(maxsize=1)
 def _default_book() -> Phrasebook:
-    return Phrasebook._shipped()
+    store = shipped_store()
+    return Phrasebook(store.neutral, store.files, store=store)
 
 
 def _check_unkeyed(values: object, defaults: object, seed: object, variant: object) -> None:
@@ -1424,34 +1378,6 @@ def _check_unkeyed(values: object, defaults: object, seed: object, variant: obje
 def _tupled(locale: object) -> object:
     """A list of tags as a tuple (hashable); anything else as it is, to be checked."""
     return tuple(locale) if locale.__class__ is list else locale
-
-
-def _exists(item: CatalogueDir) -> bool:
-    """Whether a catalogue file is there at all (a link or a FIFO is there, and refused later)."""
-    if isinstance(item, Path):
-        return os.path.lexists(item)
-    return item.is_file()
-
-
-def _directory(path: str | os.PathLike[str]) -> Path:
-    """An overlay or catalogue directory given by a caller, which must exist."""
-    if not isinstance(path, str | os.PathLike):
-        raise InvalidOptionError("catalogue directory", path, ["a path (str or os.PathLike)"])
-    try:
-        directory = Path(path)
-        info = directory.stat()
-    except (OSError, ValueError, TypeError) as err:
-        problem = (
-            "no such directory"
-            if isinstance(err, FileNotFoundError)
-            else f"cannot be used: {getattr(err, 'strerror', None) or err}"
-        )
-        raise CatalogueError(
-            f"{problem} (a catalogue overlay is a directory)", path=str(path)
-        ) from None
-    if not stat.S_ISDIR(info.st_mode):
-        raise CatalogueError("not a directory (a catalogue overlay is a directory)", path=directory)
-    return directory
 
 
 def pick(stage: Stage | str, **options: Any) -> Phrase:

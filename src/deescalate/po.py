@@ -62,7 +62,9 @@ from ._version import __version__
 from .catalogue import (
     SOURCE_LOCALE,
     EntryDef,
+    HasStore,
     LocaleData,
+    Store,
     Variant,
     decode_toml,
     discover_locales,
@@ -71,6 +73,7 @@ from .catalogue import (
     parse_toml,
     read_catalogue_bytes,
     read_toml,
+    store_of,
 )
 from .errors import (
     CatalogueError,
@@ -85,7 +88,6 @@ from .errors import (
 from .i18n import display_name, parse_tag, plural_categories
 from .limits import MAX_PO_FILE_BYTES
 from .models import Channel, Kind, Register
-from .picker import Phrasebook
 from .render import compile_template
 
 __all__ = [
@@ -290,7 +292,7 @@ def _header_date(date: datetime.datetime | None) -> datetime.datetime:
 
 
 def build_catalog(
-    book: Phrasebook,
+    book: Store | HasStore,
     locale_id: str,
     *,
     previous_source: Path | None = None,
@@ -305,8 +307,9 @@ def build_catalog(
     message of a stale entry is fuzzy. ``date`` goes into the header (a fixed
     date by default, so that exports are reproducible).
     """
-    locale = book.locale_data(locale_id)
-    english = book.locale_data(SOURCE_LOCALE)
+    store = store_of(book)
+    locale = store.locale(locale_id)
+    english = store.locale(SOURCE_LOCALE)
     earlier = _previous_english(previous_source)
     when = _header_date(date)
     name = display_name(locale_id, "en")
@@ -332,7 +335,7 @@ def build_catalog(
     )
     catalog.mime_headers = [("Plural-Forms", plural_forms(locale_id))]
     categories = plural_categories(locale_id)
-    for entry in book.neutral.entries.values():
+    for entry in store.neutral.entries.values():
         source_variants = english.texts[entry.id][None]
         current = fingerprint(source_texts(english.texts[entry.id]))
         recorded = locale.fingerprints.get(entry.id)
@@ -401,14 +404,15 @@ def build_catalog(
     return catalog
 
 
-def build_template(book: Phrasebook, *, date: datetime.datetime | None = None) -> Catalog:
+def build_template(book: Store | HasStore, *, date: datetime.datetime | None = None) -> Catalog:
     """Build the template catalogue: every English variant, no translations.
 
     Its keys are the English ones (register ``text``); a locale's own PO file,
     from :func:`export_po`, has the keys of that locale's registers. Use the
     template as a reference, not to update (``msgmerge``) a locale's PO file.
     """
-    english = book.locale_data(SOURCE_LOCALE)
+    store = store_of(book)
+    english = store.locale(SOURCE_LOCALE)
     when = _header_date(date)
     catalog = Catalog(
         header_comment=(
@@ -425,7 +429,7 @@ def build_template(book: Phrasebook, *, date: datetime.datetime | None = None) -
         charset="utf-8",
         fuzzy=False,
     )
-    for entry in book.neutral.entries.values():
+    for entry in store.neutral.entries.values():
         variants = english.texts[entry.id][None]
         for variant in variants:
             msgid = _msgid(variant)
@@ -447,7 +451,7 @@ def _serialise(catalog: Catalog) -> bytes:
 
 @entry_point
 def export_po(
-    book: Phrasebook,
+    book: Store | HasStore,
     locale_id: str,
     *,
     previous_source: Path | None = None,
@@ -461,14 +465,14 @@ def export_po(
 
 
 @entry_point
-def export_pot(book: Phrasebook, *, date: datetime.datetime | None = None) -> bytes:
+def export_pot(book: Store | HasStore, *, date: datetime.datetime | None = None) -> bytes:
     """The English template as the bytes of a UTF-8 POT file (see :func:`build_template`)."""
     return _serialise(build_template(book, date=date))
 
 
 @entry_point
 def write_exports(
-    book: Phrasebook,
+    book: Store | HasStore,
     locale_id: str,
     out: Path,
     *,
@@ -477,10 +481,11 @@ def write_exports(
 ) -> tuple[Path, Path]:
     """Write ``<locale>.po`` and ``deescalate.pot`` into the directory ``out``.
 
-    ``locale_id`` must be one of ``book.locales``; returns the two paths.
+    ``locale_id`` must be one of the catalogue's locales; returns the two paths.
     """
-    if locale_id not in book.locales:
-        raise InvalidOptionError("catalogue locale", locale_id, book.locales)
+    store = store_of(book)
+    if locale_id not in store.locales:
+        raise InvalidOptionError("catalogue locale", locale_id, store.locales)
     out.mkdir(parents=True, exist_ok=True)
     po_path = out / f"{locale_id}.po"
     pot_path = out / TEMPLATE_NAME
@@ -747,7 +752,7 @@ def read_po_bytes(path: Path) -> bytes:
 
 
 def _read(
-    path: Path, book: Phrasebook, locales: Mapping[str, Path], problems: _Problems
+    path: Path, store: Store, locales: Mapping[str, Path], problems: _Problems
 ) -> tuple[str, dict[str, _Incoming], list[str]] | None:
     """Parse and validate a PO file; returns the locale, the texts and the fuzzy contexts."""
     raw = read_po_bytes(path)
@@ -801,9 +806,9 @@ def _read(
             f"{len(categories)} plural forms ({', '.join(categories)})",
         )
         return None
-    data = book.locale_data(locale_id)
-    english = book.locale_data(SOURCE_LOCALE)
-    entries = book.neutral.entries
+    data = store.locale(locale_id)
+    english = store.locale(SOURCE_LOCALE)
+    entries = store.neutral.entries
     incoming: dict[str, _Incoming] = {}
     fuzzy: list[str] = []
     seen: dict[str, int] = {}
@@ -1098,10 +1103,10 @@ def _changes(
     return changes
 
 
-def _load_book(directory: Path) -> tuple[Phrasebook, dict[str, Path]]:
-    book = Phrasebook.from_directory(directory)
+def _load_book(directory: Path) -> tuple[Store, dict[str, Path]]:
+    store = Store.from_directory(directory)
     files = {k: Path(str(v)) for k, v in discover_locales(directory).items()}
-    return book, files
+    return store, files
 
 
 @entry_point
@@ -1127,8 +1132,8 @@ def import_po(path: Path, directory: Path, *, dry_run: bool = False) -> ImportRe
 
     path, directory = Path(path), Path(directory)
     problems = _Problems(path)
-    book, files = _load_book(directory)
-    read = _read(path, book, files, problems)
+    store, files = _load_book(directory)
+    read = _read(path, store, files, problems)
     problems.raise_if_any()
     if read is None:  # pragma: no cover - _read records a problem whenever it gives up
         raise PoFileError("the file cannot be read", path=path, line=None)
@@ -1137,12 +1142,12 @@ def import_po(path: Path, directory: Path, *, dry_run: bool = False) -> ImportRe
     original = decode_toml(read_catalogue_bytes(target), str(target))
     current_raw: dict[str, Any] = tomllib.loads(original.removeprefix("\ufeff"))
     current_entries: dict[str, Any] = current_raw.get("entries", {})
-    english = book.locale_data(SOURCE_LOCALE)
-    data = book.locale_data(locale_id)
+    english = store.locale(SOURCE_LOCALE)
+    data = store.locale(locale_id)
     plans: dict[str, tuple[dict[str, list[TextValue]], str | None]] = {}
     changes: list[PoChange] = []
     outdated: list[str] = []
-    order = list(book.neutral.entries)
+    order = list(store.neutral.entries)
     for eid in order:
         item = incoming.get(eid)
         if item is None:
@@ -1199,7 +1204,7 @@ def import_po(path: Path, directory: Path, *, dry_run: bool = False) -> ImportRe
         document = tomlkit.parse(original)
         _apply(document, plans, order)
         result_text = document.as_string()
-        _validate_result(result_text, target, book, data, path)
+        _validate_result(result_text, target, store, data, path)
     written = bool(plans) and not dry_run and result_text != original
     if written:
         write_atomically(target, result_text.encode("utf-8"))
@@ -1213,16 +1218,16 @@ def import_po(path: Path, directory: Path, *, dry_run: bool = False) -> ImportRe
     )
 
 
-def _load_as_the_loader_does(text: str, target: Path, book: Phrasebook) -> LocaleData:
+def _load_as_the_loader_does(text: str, target: Path, store: Store) -> LocaleData:
     """Validate a locale file's would-be text through the loader's whole path (limits too)."""
     data, text = parse_toml(text.encode("utf-8"), str(target))
-    return load_locale(data, text, str(target), book.neutral)
+    return load_locale(data, text, str(target), store.neutral)
 
 
-def _validate_result(text: str, target: Path, book: Phrasebook, data: LocaleData, po: Path) -> None:
+def _validate_result(text: str, target: Path, store: Store, data: LocaleData, po: Path) -> None:
     """Load the would-be locale file exactly as the catalogue loader will."""
     try:
-        _load_as_the_loader_does(text, target, book)
+        _load_as_the_loader_does(text, target, store)
     except CatalogueError as err:
         raise PoFileError(
             f"the import would make {target.name} invalid, so nothing was written: {err}",
@@ -1251,17 +1256,17 @@ def stamp(
     """
     tomlkit = _tomlkit()
 
-    book, files = _load_book(Path(directory))
+    store, files = _load_book(Path(directory))
     translated = [locale for locale in files if locale != SOURCE_LOCALE]
     if locale_id not in translated:
         # English is the source: it is not translated from anything.
         raise InvalidOptionError("locale to stamp", locale_id, translated)
-    data = book.locale_data(locale_id)
-    english = book.locale_data(SOURCE_LOCALE)
+    data = store.locale(locale_id)
+    english = store.locale(SOURCE_LOCALE)
     if entries is None:
         wanted = [
             eid
-            for eid in book.neutral.entries
+            for eid in store.neutral.entries
             if eid in data.texts and eid not in data.fingerprints
         ]
     else:
@@ -1288,6 +1293,6 @@ def stamp(
         else:
             _insert_after(entry, _REGISTER_KEYS, "source", tomlkit.string(mark))
     text = document.as_string()
-    _load_as_the_loader_does(text, target, book)
+    _load_as_the_loader_does(text, target, store)
     write_atomically(target, text.encode("utf-8"))
     return tuple(marks)

@@ -11,8 +11,10 @@ The package answers one question per module, and imports flow one way:
 * :mod:`.toml` — parsing a file's bytes, finding a key's line;
 * :mod:`.schema` — the raw file shapes (pydantic), built only when a file is validated;
 * :mod:`.data` — the validated structures and the per-situation line sets;
-* :mod:`.load` — validating the neutral file, a locale, an overlay layer;
-* :mod:`.store` — the only code that opens catalogue files.
+* :mod:`.files` — the only code that opens catalogue files;
+* :mod:`.load` — validating the neutral file, a locale, and overlays laid over them;
+* :mod:`.compiled` — the shipped catalogues' compiled form, made when a wheel is built;
+* :mod:`.store` — :class:`Store`, one phrasebook's catalogues, each locale read on first use.
 """
 
 from .data import (
@@ -35,22 +37,25 @@ from .data import (
 from .data import (
     _frozen as _frozen,
 )
+from .files import (
+    CatalogueDir,
+    directory,
+    discover_locales,
+    display_path,
+    exists,
+    read_catalogue_bytes,
+    read_toml,
+    shipped_catalogue,
+)
 from .load import (
+    layer_overlays,
     load_locale,
     load_neutral,
     load_overlay_locale,
     require_cldr,
     require_source_texts,
 )
-from .store import (
-    CatalogueDir,
-    Store,
-    discover_locales,
-    display_path,
-    read_catalogue_bytes,
-    read_toml,
-    shipped_catalogue,
-)
+from .store import HasStore, Store, shipped_store, store_of
 from .toml import decode_toml, find_line, find_text_line, parse_toml
 
 __all__ = [
@@ -62,6 +67,7 @@ __all__ = [
     "CatalogueDir",
     "EntryDef",
     "GlossaryTerm",
+    "HasStore",
     "LocaleData",
     "Neutral",
     "SignalPhrases",
@@ -70,11 +76,14 @@ __all__ = [
     "Store",
     "Variant",
     "decode_toml",
+    "directory",
     "discover_locales",
     "display_path",
+    "exists",
     "find_line",
     "find_text_line",
     "fingerprint",
+    "layer_overlays",
     "line_sets",
     "load_locale",
     "load_neutral",
@@ -85,4 +94,6 @@ __all__ = [
     "require_cldr",
     "require_source_texts",
     "shipped_catalogue",
+    "shipped_store",
+    "store_of",
 ]

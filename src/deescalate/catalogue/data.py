@@ -280,6 +280,8 @@ class LocaleData:
     """What the customer's words can signal (``[signals]``), for :meth:`Phrasebook.listen`."""
     formats: Formats = NO_FORMATS
     """``[formats]``: the CLDR forms the locale's values are written in."""
+    usage: str | None = None
+    """``[locale] usage``: the territory whose usage the texts follow, or None for any."""
 
     def origin(self, entry_id: str) -> tuple[str, str]:
         """The path and text of the file that gives an entry's texts in this locale."""

@@ -1,13 +1,14 @@
-"""Validating parsed catalogue files: the neutral file, a locale, an overlay layer.
+"""Validating catalogue files: the neutral file, a locale, overlays laid over each other.
 
-Everything here takes data already read (by :mod:`deescalate.catalogue.store`)
-and returns the frozen structures of :mod:`deescalate.catalogue.data`.
+Everything here takes data already read (through :mod:`deescalate.catalogue.files`)
+and returns the frozen structures of :mod:`deescalate.catalogue.data`;
+:func:`layer_overlays` reads each overlay directory's files through the same module.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from ..errors import (
     CatalogueError,
     DuplicateEntryError,
+    InvalidLocaleError,
     InvalidValueError,
     TemplateError,
     TooManyVariantsError,
@@ -49,6 +51,7 @@ from .data import (
     _frozen,
     line_sets,
 )
+from .files import CatalogueDir, discover_locales, display_path, exists, read_toml
 from .toml import find_line, find_text_line
 
 _ENTRY_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+")
@@ -435,6 +438,7 @@ def load_locale(data: Mapping[str, Any], text: str, path: str, neutral: Neutral)
             field="locale.default_register",
             line=find_line(text, "locale", None, "default_register"),
         )
+    usage = _usage(meta.id, meta.usage, path, text)
     label_keys = LABEL_KEYS | PAGE_LABEL_KEYS
     for table, allowed in (("labels", label_keys), ("situations", set(neutral.situations))):
         values: Mapping[str, str] = getattr(spec, table)
@@ -529,6 +533,7 @@ def load_locale(data: Mapping[str, Any], text: str, path: str, neutral: Neutral)
             path=path,
             line_of=lambda where: find_line(text, "formats", None, where),
         ),
+        usage=usage,
     )
 
 
@@ -610,6 +615,70 @@ def require_source_texts(
 
 
 # --- overlays ----------------------------------------------------------------------
+
+
+def layer_overlays(
+    neutral: Neutral,
+    files: Mapping[str, CatalogueDir],
+    locale: Callable[[str], LocaleData],
+    overlays: Sequence[Path],
+    *,
+    full: bool = False,
+) -> tuple[Neutral, dict[str, LocaleData]]:
+    """Lay each overlay directory over the catalogue below, in order; validate every file.
+
+    ``neutral``, ``files`` and ``locale`` are the catalogue below (its metadata,
+    its locale files, and how to get a locale of it, validated). An overlay may
+    hold an ``entries.toml`` (laid over the metadata so far) and locale files
+    (each laid over that locale so far, see :func:`load_overlay_locale`).
+    Returns the metadata and every locale an overlay changed or added, merged.
+
+    With ``full`` the catalogue below is a caller's full catalogue rather than the
+    shipped one: every one of its locales is validated now and returned too.
+    Either way, an entry with no text in the source locale is refused, naming
+    the file that defined it. Nothing below is changed.
+    """
+    # Where each entry without shipped texts was defined, to name it if it has no English.
+    defined_in: dict[str, str] = {}
+    if full:
+        defined_in = dict.fromkeys(neutral.entries, neutral.path)
+        for locale_id in files:
+            locale(locale_id)
+        for locale_id, item in files.items():
+            require_cldr(locale_id, display_path(item))
+    layers: dict[str, list[tuple[CatalogueDir, str]]] = {}
+    for directory in overlays:
+        neutral_file = directory / NEUTRAL_FILE
+        locales = discover_locales(directory)
+        there = exists(neutral_file)
+        if not there and not locales:
+            raise CatalogueError(
+                f"no {NEUTRAL_FILE} and no locale files: not a catalogue overlay",
+                path=directory,
+            )
+        if there:
+            raw, text = read_toml(neutral_file, str(neutral_file))
+            before = neutral.entries.keys()
+            neutral = load_neutral(raw, text, str(neutral_file), base=neutral)
+            defined_in.update(dict.fromkeys(neutral.entries.keys() - before, str(neutral_file)))
+        for locale_id, item in locales.items():
+            layers.setdefault(locale_id, []).append((item, str(item)))
+    merged: dict[str, LocaleData] = {}
+    for locale_id, found in layers.items():
+        # The locale below holds no overlay ids, so it is valid under any overlay.
+        data = locale(locale_id) if locale_id in files else None
+        if data is None:
+            require_cldr(locale_id, found[0][1])
+        for item, shown in found:
+            raw, text = read_toml(item, shown)
+            data = load_overlay_locale(raw, text, shown, neutral, data)
+        if data is not None:
+            merged[locale_id] = data
+    if full:
+        merged = {**{locale_id: locale(locale_id) for locale_id in files}, **merged}
+    source = merged.get(SOURCE_LOCALE) or locale(SOURCE_LOCALE)
+    require_source_texts(neutral, source, defined_in)
+    return neutral, merged
 
 
 def load_overlay_locale(
@@ -730,6 +799,32 @@ def load_overlay_locale(
         repetition=layer.repetition if "repetition" in checks else base.repetition,
         signals=_frozen(_merge_signals(base.signals, layer.signals)),
         formats=layer.formats.over(base.formats) if "formats" in data else base.formats,
+        usage=layer.usage if isinstance(own_locale, dict) and "usage" in own_locale else base.usage,
+    )
+
+
+_REGION = re.compile(r"[A-Z]{2}|[0-9]{3}")
+
+
+def _usage(locale_id: str, usage: str | None, path: str, text: str) -> str | None:
+    """``[locale] usage``, checked: a CLDR region for which the locale has CLDR data."""
+    if usage is None:
+        return None
+    reason = None
+    if not _REGION.fullmatch(usage):
+        reason = "a CLDR region code: two capital letters such as 'TW', or three digits"
+    else:
+        try:
+            get_locale(f"{locale_id}_{usage}")
+        except InvalidLocaleError:
+            reason = f"a region with CLDR data for {locale_id} (Babel has no {locale_id}_{usage})"
+    if reason is None:
+        return usage
+    raise CatalogueError(
+        f"usage {usage!r} is not {reason}",
+        path=path,
+        field="locale.usage",
+        line=find_line(text, "locale", None, "usage"),
     )
 
 

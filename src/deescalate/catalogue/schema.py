@@ -103,6 +103,11 @@ class _LocaleMeta(_Strict):
     id: str
     registers: tuple[Register, ...]
     default_register: Register
+    usage: str | None = Field(
+        default=None,
+        description="The territory whose usage the catalogue follows (a CLDR region code, "
+        "e.g. TW); a request for another territory is served with a warning.",
+    )
 
 
 class _RepetitionSpec(_Strict):

@@ -1,155 +1,45 @@
-"""The only code that opens catalogue files: the shipped directory, overlays, sizes.
+"""One phrasebook's catalogues: its neutral metadata, and each locale read on first use.
 
-Only names discovered by listing a directory are ever opened: no path is built
-from a caller's locale tag. A package in a plain directory is opened directly;
-``importlib.resources`` only for a package inside a zip.
+:class:`Store` is where selection, the translator tools and listening get their
+data from; it reads files only through :mod:`.files`, the shipped ones from
+their compiled form (:mod:`.compiled`) where a wheel carries it.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from .._files import FileProblem, FileTooLarge, read_regular
-from ..errors import (
-    CatalogueError,
-    CatalogueTooLargeError,
-    InvalidLocaleError,
-    InvalidOptionError,
-)
-from ..i18n import parse_tag
-from ..limits import MAX_CATALOGUE_FILE_BYTES
+from ..errors import CatalogueError, InvalidOptionError
+from . import compiled as _compiled
 from .data import NEUTRAL_FILE, SOURCE_LOCALE, LocaleData, Neutral
-from .load import load_locale, load_neutral
+from .files import (
+    CatalogueDir,
+    discover_locales,
+    display_path,
+    exists,
+    read_catalogue_bytes,
+    read_toml,
+    shipped_catalogue,
+)
+from .load import layer_overlays, load_locale, load_neutral
 from .toml import decode_toml, parse_toml
 
-
-class CatalogueDir(Protocol):
-    """A directory of catalogue files: a :class:`pathlib.Path` or a package resource."""
-
-    @property
-    def name(self) -> str: ...
-
-    def iterdir(self) -> Iterator[CatalogueDir]: ...
-
-    def joinpath(self, *descendants: str) -> CatalogueDir: ...
-
-    def read_bytes(self) -> bytes: ...
-
-    def is_file(self) -> bool: ...
-
-
-def shipped_catalogue() -> CatalogueDir:
-    """The catalogue directory shipped inside the package (works from a wheel or a zip).
-
-    An installed package or a source tree is a plain directory, opened directly;
-    only a package inside a zip goes through ``importlib.resources``, whose
-    machinery costs more at start-up than everything else a first pick needs.
-    """
-    import sys
-
-    plain = Path(__file__).parent / "locales"
-    if plain.is_dir():
-        return plain
-
-    if sys.version_info >= (3, 12):
-        from importlib.resources import files
-    else:  # pragma: no cover - exercised on 3.11 only
-        from importlib_resources import files
-    directory: CatalogueDir = files("deescalate").joinpath("locales")
-    return directory
-
-
-def display_path(item: CatalogueDir) -> str:
-    """How messages name a catalogue file: its path, or its place in the package."""
-    return str(item) if isinstance(item, Path) else f"deescalate/locales/{item.name}"
-
-
-def discover_locales(directory: CatalogueDir) -> dict[str, CatalogueDir]:
-    """Map each locale file in ``directory`` to its locale id (the file's stem).
-
-    A file whose stem is not a locale identifier in Babel's spelling
-    (``da``, ``zh_Hans``) is a :class:`CatalogueError`.
-    """
-    found: dict[str, CatalogueDir] = {}
-    for item in directory.iterdir():
-        name = item.name
-        if not name.endswith(".toml") or name == NEUTRAL_FILE:
-            continue
-        if isinstance(item, Path):
-            _check_regular(item)
-        elif not item.is_file():
-            continue
-        stem = name[: -len(".toml")]
-        try:
-            normalised = parse_tag(stem)
-        except InvalidLocaleError as err:
-            raise CatalogueError(
-                f"the file name is not a locale identifier: {err.reason}",
-                path=display_path(item),
-            ) from None
-        if normalised != stem:
-            raise CatalogueError(
-                f"name the file {normalised}.toml (Babel's spelling of the locale)",
-                path=display_path(item),
-            )
-        found[stem] = item
-    return dict(sorted(found.items()))
-
-
-def _check_regular(item: Path) -> None:
-    """Refuse a catalogue file in a directory that is a link or not a regular file.
-
-    A symbolic link would let a catalogue directory read (and show key names
-    from) a file elsewhere; a FIFO or a device would block or never end.
-    """
-    if item.is_symlink():
-        raise CatalogueError(
-            "a symbolic link: catalogue files must be regular files in the directory itself",
-            path=item,
-        )
-    if not item.is_file():
-        raise CatalogueError(
-            "not a regular file (a catalogue file is a plain TOML file)", path=item
-        )
-
-
-def read_catalogue_bytes(item: CatalogueDir, shown: str | None = None) -> bytes:
-    """The bytes of one catalogue file, refused if it is over the size limit.
-
-    A file on disk must be a regular file, not a symbolic link
-    (:class:`CatalogueError`), of at most ``limits.MAX_CATALOGUE_FILE_BYTES``
-    (:class:`CatalogueTooLargeError`); it is never read further than that.
-    """
-    shown = shown or display_path(item)
-    if isinstance(item, Path):
-        try:
-            return read_regular(item, MAX_CATALOGUE_FILE_BYTES, follow_symlinks=False)
-        except FileTooLarge as err:
-            raise CatalogueTooLargeError(
-                err.size, err.maximum, what="the file", path=shown
-            ) from None
-        except FileProblem as err:
-            raise CatalogueError(f"the file cannot be read: {err.problem}", path=shown) from None
-    raw = item.read_bytes()
-    if len(raw) > MAX_CATALOGUE_FILE_BYTES:
-        raise CatalogueTooLargeError(
-            len(raw), MAX_CATALOGUE_FILE_BYTES, what="the file", path=shown
-        )
-    return raw
-
-
-def read_toml(item: CatalogueDir, path: str | None = None) -> tuple[dict[str, Any], str]:
-    """Parse one TOML file; return its data and its text (for locating errors).
-
-    Raises :class:`CatalogueSyntaxError` (or :class:`DuplicateEntryError` for a
-    key defined twice) with the file and line, and the errors of
-    :func:`read_catalogue_bytes` and :func:`parse_toml`.
-    """
-    shown = path or display_path(item)
-    return parse_toml(read_catalogue_bytes(item, shown), shown)
+__all__ = [
+    "CatalogueDir",
+    "HasStore",
+    "Store",
+    "discover_locales",
+    "display_path",
+    "read_catalogue_bytes",
+    "read_toml",
+    "shipped_catalogue",
+    "shipped_store",
+    "store_of",
+]
 
 
 class Store:
@@ -182,9 +72,46 @@ class Store:
 
     @classmethod
     def shipped(cls) -> Store:
-        """The shipped catalogues, from their compiled form where a wheel carries it."""
-        from .. import _compiled
+        """The shipped catalogues, read afresh, from their compiled form where a wheel
+        carries it (see :func:`shipped_store` for the shared one)."""
+        return cls._read_shipped()
 
+    @classmethod
+    def from_directory(cls, directory: CatalogueDir) -> Store:
+        """One catalogue directory (``entries.toml`` plus locale files), read lazily."""
+        neutral_file = directory.joinpath(NEUTRAL_FILE)
+        shown = display_path(neutral_file)
+        if not exists(neutral_file):
+            raise CatalogueError(f"no {NEUTRAL_FILE} in this catalogue directory", path=shown)
+        data, text = read_toml(neutral_file, shown)
+        return cls(load_neutral(data, text, shown), discover_locales(directory))
+
+    @classmethod
+    def layered(cls, overlays: Sequence[Path], *, include_default: bool = True) -> Store:
+        """The shipped catalogues (or the first of ``overlays`` as a full catalogue, when
+        ``include_default`` is false) with each overlay directory laid on top, in order.
+
+        Every overlay file is validated now (see :func:`.load.layer_overlays`);
+        what is below is never changed.
+        """
+        if include_default:
+            below = shipped_store()
+        elif overlays:
+            below = cls.from_directory(overlays[0])
+            overlays = overlays[1:]
+        else:
+            raise CatalogueError("include_default=False needs at least one catalogue directory")
+        neutral, merged = layer_overlays(
+            below.neutral, below.files, below.locale, overlays, full=not include_default
+        )
+        return cls(neutral, below.files, preloaded=merged)
+
+    def load_all(self) -> tuple[LocaleData, ...]:
+        """Every locale, read and validated now."""
+        return tuple(self.locale(locale_id) for locale_id in self.locales)
+
+    @classmethod
+    def _read_shipped(cls) -> Store:
         directory = shipped_catalogue()
         neutral_file = directory.joinpath(NEUTRAL_FILE)
         shown = display_path(neutral_file)
@@ -211,11 +138,9 @@ class Store:
                 shown = display_path(item)
                 source = read_catalogue_bytes(item, shown)
                 if self._compiled is not None:
-                    from .._compiled import read_locale
-
                     compiled, neutral_digest = self._compiled
                     text = decode_toml(source, shown)
-                    data = read_locale(
+                    data = _compiled.read_locale(
                         compiled, locale_id, neutral_digest, source, text=text, shown=shown
                     )
                 if data is None:
@@ -223,3 +148,22 @@ class Store:
                     data = load_locale(raw, text, shown, self.neutral)
                 self._loaded[locale_id] = data
         return data
+
+
+@lru_cache(maxsize=1)
+def shipped_store() -> Store:
+    """The shipped catalogues' one shared store, made on first use: the default
+    phrasebook and every overlay laid on the shipped catalogues read from it."""
+    return Store._read_shipped()
+
+
+class HasStore(Protocol):
+    """Anything that holds a :class:`Store` (a :class:`~deescalate.Phrasebook` does)."""
+
+    @property
+    def store(self) -> Store: ...
+
+
+def store_of(source: Store | HasStore) -> Store:
+    """The store of ``source``: itself, or the store a phrasebook holds."""
+    return source if isinstance(source, Store) else source.store

@@ -285,6 +285,7 @@ def router(caller: Any, *, keys: bool) -> APIRouter:
                     native_name=parsed.get_display_name() or locale_id,
                     registers=data.registers,
                     default_register=data.default_register,
+                    usage=data.usage,
                 )
             )
         return rows

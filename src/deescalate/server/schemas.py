@@ -145,6 +145,11 @@ class LocaleInfo(_Body):
     native_name: str = Field(description="Its name in itself.")
     registers: tuple[Register, ...] = Field(description="The registers it distinguishes.")
     default_register: Register = Field(description="The register used when none is asked.")
+    usage: str | None = Field(
+        default=None,
+        description="The territory whose usage its texts follow (a CLDR region code, e.g. "
+        "'TW'); requests for other territories are served with a warning. Null for any.",
+    )
 
 
 class StageInfo(_Body):

@@ -3,7 +3,7 @@
 Loading a catalogue means parsing TOML and validating it, which costs more than
 everything else a program's first pick does. A wheel therefore carries, for
 each shipped TOML file, the structures that loading it produces, pickled, in
-``locales/_compiled/`` (the build runs ``python -m deescalate._compiled``). The
+``locales/_compiled/`` (the build runs ``python -m deescalate.catalogue.compiled``). The
 shipped phrasebook reads them instead of the TOML when they match it.
 
 Each compiled file starts with one line that names the format, the package
@@ -26,20 +26,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ._files import write_atomically
-from ._version import __version__
-from .catalogue import (
-    NEUTRAL_FILE,
-    CatalogueDir,
-    LocaleData,
-    Neutral,
-    _frozen,
-    discover_locales,
-    load_locale,
-    load_neutral,
-    parse_toml,
-)
-from .errors import DeescalateError
+from .._files import write_atomically
+from .._version import __version__
+from ..errors import DeescalateError
+from .data import NEUTRAL_FILE, LocaleData, Neutral, _frozen
+from .files import CatalogueDir, discover_locales
+from .load import load_locale, load_neutral
+from .toml import parse_toml
 
 __all__ = ["DIRECTORY", "compile_catalogue", "digest", "read_locale", "read_neutral"]
 
@@ -161,10 +154,12 @@ def compile_catalogue(source: Path, target: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m deescalate._compiled SOURCE TARGET``: what the wheel build runs."""
+    """``python -m deescalate.catalogue.compiled SOURCE TARGET``: what the wheel build runs."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
-        print("usage: python -m deescalate._compiled SOURCE_DIR TARGET_DIR", file=sys.stderr)
+        print(
+            "usage: python -m deescalate.catalogue.compiled SOURCE_DIR TARGET_DIR", file=sys.stderr
+        )
         return 2
     try:
         written = compile_catalogue(Path(args[0]), Path(args[1]))
