@@ -372,6 +372,25 @@ def test_traditional_chinese_for_taiwan_spellings(book: de.Phrasebook, tag: str)
     assert phrase.warnings == ()
 
 
+@pytest.mark.parametrize(
+    ("tag", "territory"), [("zh-HK", "Hong Kong SAR China"), ("zh-MO", "Macao SAR China")]
+)
+def test_hong_kong_and_macau_get_traditional_with_taiwan_usage(
+    book: de.Phrasebook, tag: str, territory: str
+) -> None:
+    """zh-HK and zh-MO are served zh_Hant, warned that it follows Taiwan usage."""
+    assert book.locale_data("zh_Hant").usage == "TW"
+    phrase = book.pick("calm", locale=tag, seed=1)
+    assert phrase.locale == "zh_Hant"
+    assert phrase.fallback == ()
+    (warning,) = phrase.warnings
+    assert "'zh_Hant' catalogue follows Taiwan usage" in warning
+    assert territory in warning
+    playbook = book.playbook("late-delivery", locale=tag)
+    assert playbook.locale == "zh_Hant"
+    assert any("follows Taiwan usage" in w for w in playbook.warnings)
+
+
 @pytest.mark.parametrize("tag", ["zh-TW", "zh-HK", "zh-MO", "zh-Hant", "zh-Hant-CN"])
 def test_traditional_chinese_never_gets_simplified(book: de.Phrasebook, tag: str) -> None:
     """Every Traditional request gets Traditional text, never the Simplified catalogue."""
