@@ -7,7 +7,9 @@ meant to meet.
 1. Accuracy: precision, recall and F1 of every signal on the labelled
    utterances in ``tests/data/listen/<locale>.toml`` (written natively, apart
    from the phrase lists), and how many figures of speech were heard as a
-   safety signal.
+   safety signal. The same figures follow for the independent sets in
+   ``tests/data/listen-fresh/`` (written blind, before the phrase lists were
+   read), for every locale that has one.
 2. Speed: one warm ``listen`` on a 200-character utterance per locale, next to
    the baseline the same run measures: one ``re.search`` over the same text with
    one alternation of all the locale's phrases written out literally. Rounds
@@ -28,13 +30,14 @@ import deescalate as de
 from deescalate.listening import SIGNAL_ORDER, score
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "listen"
+FRESH = DATA.with_name("listen-fresh")
 SAFETY = {de.Signal.SELF_HARM, de.Signal.VIOLENCE}
 ROUNDS = 9
 NUMBER = 500
 
 
-def _labelled(locale: str) -> list[tuple[str, frozenset[de.Signal], str]]:
-    data = tomllib.loads((DATA / f"{locale}.toml").read_text(encoding="utf-8"))
+def _labelled(locale: str, folder: Path = DATA) -> list[tuple[str, frozenset[de.Signal], str]]:
+    data = tomllib.loads((folder / f"{locale}.toml").read_text(encoding="utf-8"))
     return [
         (u["text"], frozenset(de.Signal(s) for s in u["signals"]), u.get("kind", ""))
         for u in data["utterance"]
@@ -48,13 +51,15 @@ def _per_call_us(func: Callable[[], object]) -> float:
     return (time.perf_counter_ns() - start) / NUMBER / 1000
 
 
-def accuracy(book: de.Phrasebook) -> bool:
+def accuracy(book: de.Phrasebook, folder: Path = DATA) -> bool:
     """Print precision/recall per signal and locale; return whether every target is met."""
     met = True
-    print("accuracy on the labelled sets (direct signals only)")
+    print(f"accuracy on the labelled sets in {folder.name}/ (direct signals only)")
     print(f"{'locale':8} {'signal':14} {'n':>3} {'P':>5} {'R':>5} {'F1':>5}  target")
     for locale in book.locales:
-        items = _labelled(locale)
+        if not (folder / f"{locale}.toml").is_file():
+            continue
+        items = _labelled(locale, folder)
         scores = score(book, locale, [(text, signals) for text, signals, _ in items])
         for signal in SIGNAL_ORDER:
             result = scores[signal]
@@ -126,6 +131,8 @@ def speed(book: de.Phrasebook) -> None:
 def main() -> int:
     book = de.Phrasebook.default()
     met = accuracy(book)
+    print()
+    met &= accuracy(book, FRESH)
     speed(book)
     print("\nall accuracy targets met" if met else "\nsome accuracy target is not met")
     return 0

@@ -26,54 +26,102 @@ def _is_type_checking(node: ast.If) -> bool:
     )
 
 
-def _imports_at_import_time(path: Path) -> set[str]:
+def _imports(path: Path, *, at_call_time: bool = False) -> set[str]:
     """The package modules ``path`` imports when it is imported (not in functions, not
-    for type checking only)."""
+    for type checking only); with ``at_call_time``, also those its functions import
+    when they run (still not those for type checking only)."""
     name = _module_name(path)
     package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    text = path.read_text(encoding="utf-8")
+    return _imports_of_text(text, name, package, at_call_time=at_call_time)
+
+
+def _imports_of_text(text: str, name: str, package: str, *, at_call_time: bool = False) -> set[str]:
+    """What :func:`_imports` finds in the source ``text`` of module ``name``."""
     found: set[str] = set()
+
+    def add(node: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("deescalate"))
+            return
+        if node.level:
+            base = package.split(".")
+            base = base[: len(base) - (node.level - 1)]
+            module = ".".join([*base, *([node.module] if node.module else [])])
+        else:
+            module = node.module or ""
+        if not module.startswith("deescalate"):
+            return
+        found.add(module)
+        for alias in node.names:  # `from . import render` imports a module
+            candidate = f"{module}.{alias.name}"
+            if (PACKAGE.parent / candidate.replace(".", "/")).with_suffix(".py").exists():
+                found.add(candidate)
 
     def visit(nodes: list[ast.stmt]) -> None:
         for node in nodes:
             if isinstance(node, ast.If) and _is_type_checking(node):
+                if node.orelse:
+                    visit(node.orelse)
                 continue
-            if isinstance(node, ast.If | ast.Try | ast.With):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                add(node)
+            elif isinstance(node, ast.If | ast.Try | ast.With | ast.For | ast.While):
                 for block in ("body", "orelse", "finalbody", "handlers"):
                     for child in getattr(node, block, []):
                         visit(child.body if isinstance(child, ast.ExceptHandler) else [child])
-            elif isinstance(node, ast.Import):
-                found.update(a.name for a in node.names if a.name.startswith("deescalate"))
-            elif isinstance(node, ast.ImportFrom):
-                if node.level:
-                    base = package.split(".")
-                    base = base[: len(base) - (node.level - 1)]
-                    module = ".".join([*base, *([node.module] if node.module else [])])
-                else:
-                    module = node.module or ""
-                if not module.startswith("deescalate"):
-                    continue
-                found.add(module)
-                for alias in node.names:  # `from . import render` imports a module
-                    candidate = f"{module}.{alias.name}"
-                    if (PACKAGE.parent / candidate.replace(".", "/")).with_suffix(".py").exists():
-                        found.add(candidate)
+            elif isinstance(node, ast.ClassDef) or (
+                at_call_time and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            ):
+                visit(node.body)
 
-    visit(ast.parse(path.read_text(encoding="utf-8")).body)
+    visit(ast.parse(text).body)
     # A submodule's import of its own parent package is implicit in Python: not an edge.
     return {m for m in found if m != name and not name.startswith(m + ".")}
 
 
-def _graph() -> dict[str, set[str]]:
+def _graph(*, at_call_time: bool = False) -> dict[str, set[str]]:
     return {
-        _module_name(path): _imports_at_import_time(path)
+        _module_name(path): _imports(path, at_call_time=at_call_time)
         for path in sorted(PACKAGE.rglob("*.py"))
         if "locales" not in path.parts
     }
 
 
-def test_no_module_imports_itself_back() -> None:
-    """No import cycle among the package's modules when they are imported."""
-    graph = _graph()
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("errors", "_version", "limits"),
+    ("models",),
+    ("_files", "i18n"),
+    ("formats", "render", "phrasing", "_patterns"),
+    ("catalogue",),
+    ("_arguments", "choice"),
+    ("results",),
+    ("selection",),
+    ("playbooks",),
+    ("listening",),
+    ("conversation",),
+    ("picker",),
+    ("checks", "po"),
+    ("server", "cli", "__main__", ""),
+)
+"""The layers of docs/architecture.md, lowest first: a module imports only its own
+layer and those below it, at import time and when its functions run."""
+
+
+def _layer(module: str) -> int:
+    parts = module.split(".")[1:]  # without "deescalate"
+    first = parts[0] if parts else ""
+    for index, layer in enumerate(LAYERS):
+        if first in layer:
+            return index
+    raise AssertionError(f"{module} is in no layer of tests/test_architecture.py")
+
+
+@pytest.mark.parametrize("at_call_time", [False, True], ids=["import time", "call time"])
+def test_no_module_imports_itself_back(at_call_time: bool) -> None:
+    """No import cycle among the package's modules when they are imported, nor when the
+    imports their functions make at run time are counted too."""
+    graph = _graph(at_call_time=at_call_time)
     state: dict[str, int] = {}
     cycles: list[list[str]] = []
 
@@ -108,6 +156,42 @@ def test_the_lower_layers_import_nothing_above_them() -> None:
         "deescalate.catalogue.toml",
         "deescalate.limits",
     }
+
+
+def test_every_import_points_down_the_layers() -> None:
+    """Every import, at import time or in a function when it runs, goes to the module's
+    own layer or one below it: a call-time import back up (the picker importing something
+    that imports the picker) fails here even though it makes no cycle at import time."""
+    upward = [
+        f"{module} -> {target}"
+        for module, targets in _graph(at_call_time=True).items()
+        for target in targets
+        if _layer(target) > _layer(module)
+    ]
+    assert upward == []
+
+
+def test_the_layer_check_catches_a_call_time_import_back_up() -> None:
+    """The import reader sees an import inside a function (and one inside a method) and
+    ignores one for type checking only, so the layer test above would catch it."""
+    text = (
+        "from typing import TYPE_CHECKING\n"
+        "from . import render\n"
+        "if TYPE_CHECKING:\n"
+        "    from .conversation import Conversation\n"
+        "class Book:\n"
+        "    def chat(self):\n"
+        "        from .listening import listen\n"
+        "def f():\n"
+        "    if True:\n"
+        "        import deescalate.cli\n"
+    )
+    name = "deescalate.selection"
+    at_import = _imports_of_text(text, name, "deescalate")
+    at_call = _imports_of_text(text, name, "deescalate", at_call_time=True)
+    assert at_import == {"deescalate.render"}
+    assert at_call - at_import == {"deescalate.listening", "deescalate.cli"}
+    assert all(_layer(m) > _layer(name) for m in at_call - at_import)
 
 
 def test_the_architecture_page_names_every_module() -> None:

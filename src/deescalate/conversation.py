@@ -63,7 +63,7 @@ from .errors import (
 )
 from .i18n import parse_preferences
 from .limits import MAX_NOTE_LENGTH, MAX_SEED, MAX_STATE_BYTES, MAX_VALUE_LENGTH, MIN_SEED
-from .models import Channel, Kind, Phrase, Register, Stage, Tip, coerce_option
+from .models import Channel, Event, Kind, Phrase, Register, Stage, Tip, coerce_option
 from .render import check_text
 
 if TYPE_CHECKING:  # type names only: at run time, conversation never imports the picker
@@ -109,63 +109,6 @@ def _utc_now() -> datetime:
 
 # --- events -----------------------------------------------------------------------------
 
-
-class Event(StrEnum):
-    """Something that happened in the contact, noted with :meth:`Conversation.note`."""
-
-    INSULT = "insult"
-    """The customer insulted or swore at the agent: one step up the abuse ladder."""
-    ASKED_FOR_MANAGER = "asked-for-manager"
-    """The customer asked for a manager or supervisor (situation ``wants-manager``)."""
-    THREATENED_TO_SUE = "threatened-to-sue"
-    """The customer threatened legal action (situation ``legal-threat``)."""
-    CRIED = "cried"
-    """The customer is crying or despairing (situation ``distressed``)."""
-    SELF_HARM = "self-harm"
-    """The customer spoke of harming themselves: safety mode for the rest of the contact."""
-    VIOLENCE = "violence"
-    """The customer threatened violence: safety mode for the rest of the contact."""
-    CALMED_DOWN = "calmed-down"
-    """The customer calmed down: one step back down the abuse ladder."""
-
-    @classmethod
-    def coerce(cls, value: Event | str) -> Event:
-        """Return the event for a member, its value or a short alias.
-
-        Case, spaces and underscores don't matter; the aliases are ``calm``,
-        ``manager``, ``sue``, ``cry``/``crying``, ``suicide`` and ``abuse``.
-
-        >>> Event.coerce("calmed down"), Event.coerce("calm"), Event.coerce("MANAGER")
-        (<Event.CALMED_DOWN: 'calmed-down'>, <Event.CALMED_DOWN: 'calmed-down'>, \
-<Event.ASKED_FOR_MANAGER: 'asked-for-manager'>)
-        """
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, str):
-            key = "-".join(value.strip().lower().replace("_", " ").split())
-            try:
-                return cls(key)
-            except ValueError:
-                alias = _EVENT_ALIASES.get(key)
-                if alias is not None:
-                    return alias
-        raise InvalidOptionError("event", value, [e.value for e in cls])
-
-
-_EVENT_ALIASES: Mapping[str, Event] = {
-    "calm": Event.CALMED_DOWN,
-    "calmed": Event.CALMED_DOWN,
-    "calm-down": Event.CALMED_DOWN,
-    "manager": Event.ASKED_FOR_MANAGER,
-    "supervisor": Event.ASKED_FOR_MANAGER,
-    "sue": Event.THREATENED_TO_SUE,
-    "legal": Event.THREATENED_TO_SUE,
-    "cry": Event.CRIED,
-    "crying": Event.CRIED,
-    "suicide": Event.SELF_HARM,
-    "abuse": Event.INSULT,
-    "insulted": Event.INSULT,
-}
 
 _SAFETY_EVENTS = frozenset({Event.SELF_HARM, Event.VIOLENCE})
 

@@ -31,11 +31,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ._patterns import Style, compile_alternation, fold_table, style_for
 from .catalogue import LocaleData, SignalPhrases
-from .conversation import Event
 from .errors import InvalidValueError, ValueTooLongError
 from .i18n import negotiate
 from .limits import MAX_UTTERANCE_LENGTH
-from .models import Confidence, Fallback, Signal
+from .models import Confidence, Event, Fallback, Signal
 from .render import has_surrogate
 
 if TYPE_CHECKING:

@@ -6,6 +6,7 @@ value and normalise once, at the edge, with the ``coerce`` helpers below.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Literal, TypeVar
 
@@ -16,6 +17,7 @@ from .errors import InvalidOptionError, UnknownStageError
 __all__ = [
     "Channel",
     "Confidence",
+    "Event",
     "Fallback",
     "FallbackKind",
     "Flag",
@@ -126,6 +128,64 @@ class Signal(StrEnum):
     """Tears, despair, being at the end of their tether."""
     CALMED_DOWN = "calmed-down"
     """Signs of calming: thanks, an apology for shouting, agreement."""
+
+
+class Event(StrEnum):
+    """Something that happened in the contact, noted with :meth:`Conversation.note`."""
+
+    INSULT = "insult"
+    """The customer insulted or swore at the agent: one step up the abuse ladder."""
+    ASKED_FOR_MANAGER = "asked-for-manager"
+    """The customer asked for a manager or supervisor (situation ``wants-manager``)."""
+    THREATENED_TO_SUE = "threatened-to-sue"
+    """The customer threatened legal action (situation ``legal-threat``)."""
+    CRIED = "cried"
+    """The customer is crying or despairing (situation ``distressed``)."""
+    SELF_HARM = "self-harm"
+    """The customer spoke of harming themselves: safety mode for the rest of the contact."""
+    VIOLENCE = "violence"
+    """The customer threatened violence: safety mode for the rest of the contact."""
+    CALMED_DOWN = "calmed-down"
+    """The customer calmed down: one step back down the abuse ladder."""
+
+    @classmethod
+    def coerce(cls, value: Event | str) -> Event:
+        """Return the event for a member, its value or a short alias.
+
+        Case, spaces and underscores don't matter; the aliases are ``calm``,
+        ``manager``, ``sue``, ``cry``/``crying``, ``suicide`` and ``abuse``.
+
+        >>> Event.coerce("calmed down"), Event.coerce("calm"), Event.coerce("MANAGER")
+        (<Event.CALMED_DOWN: 'calmed-down'>, <Event.CALMED_DOWN: 'calmed-down'>, \
+<Event.ASKED_FOR_MANAGER: 'asked-for-manager'>)
+        """
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, str):
+            key = "-".join(value.strip().lower().replace("_", " ").split())
+            try:
+                return cls(key)
+            except ValueError:
+                alias = _EVENT_ALIASES.get(key)
+                if alias is not None:
+                    return alias
+        raise InvalidOptionError("event", value, [e.value for e in cls])
+
+
+_EVENT_ALIASES: Mapping[str, Event] = {
+    "calm": Event.CALMED_DOWN,
+    "calmed": Event.CALMED_DOWN,
+    "calm-down": Event.CALMED_DOWN,
+    "manager": Event.ASKED_FOR_MANAGER,
+    "supervisor": Event.ASKED_FOR_MANAGER,
+    "sue": Event.THREATENED_TO_SUE,
+    "legal": Event.THREATENED_TO_SUE,
+    "cry": Event.CRIED,
+    "crying": Event.CRIED,
+    "suicide": Event.SELF_HARM,
+    "abuse": Event.INSULT,
+    "insulted": Event.INSULT,
+}
 
 
 class Confidence(StrEnum):
