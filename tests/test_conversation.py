@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import doctest
 import json
 import threading
@@ -814,3 +815,108 @@ def test_many_conversations_on_one_book_in_threads_match_one_by_one() -> None:
         thread.join()
     assert errors == []
     assert [results[n] for n in range(count)] == alone
+
+
+# --- state_json and the states this process remembers ------------------------------------------
+
+STATE_ACTIONS = st.lists(
+    st.one_of(
+        st.tuples(st.just("say"), st.sampled_from([s.value for s in SAY_STAGES])),
+        st.tuples(st.just("note"), st.sampled_from([e.value for e in de.Event])),
+        st.tuples(st.just("skip"), st.sampled_from([s.value for s in de.Stage])),
+        st.tuples(st.just("tips"), st.sampled_from([s.value for s in de.Stage])),
+        st.tuples(st.just("resume"), st.just("")),
+    ),
+    max_size=14,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(topic=st.sampled_from(TOPICS), actions=STATE_ACTIONS)
+def test_state_json_is_the_models_json_and_resumes_as_a_full_check_does(
+    topic: str, actions: list[tuple[str, str]]
+) -> None:
+    """After any turns (failed ones and resumes included), state_json() is exactly
+    model_dump_json(), and resuming it without a check gives what the full check gives."""
+    conv = start(situation=topic, channel="chat")
+    for kind, arg in actions:
+        if kind == "resume":
+            conv = BOOK.resume(conv.state_json(), clock=fixed_clock())
+            continue
+        # A stage with nothing to say here is an error; the contact goes on.
+        with contextlib.suppress(de.DeescalateError):
+            getattr(conv, kind)(arg)
+        text = conv.state_json()
+        assert text == conv.state.model_dump_json()
+    remembered = BOOK.resume(conv.state_json())
+    de.cache_clear()
+    checked = BOOK.resume(conv.state_json())
+    assert remembered.state == checked.state == conv.state
+    assert remembered.state_json() == checked.state_json()
+
+
+def test_a_failed_turn_leaves_state_json_right() -> None:
+    """A turn that fails puts the log back; state_json() follows the log that is there."""
+    conv = start(situation="billing-error")
+    conv.say("calm")
+    with pytest.raises(de.DeescalateError):
+        conv.say("resolve", values={"no_such_value": "1"})
+    assert conv.state_json() == conv.state.model_dump_json()
+    conv.say("listen")
+    assert conv.state_json() == conv.state.model_dump_json()
+
+
+def test_an_edited_remembered_state_is_still_checked() -> None:
+    """Only the exact text is remembered: safety switched off in it is refused as always."""
+    conv = start(situation="late-delivery")
+    conv.note("violence")
+    conv.say(conv.next_stage() or "calm")
+    text = conv.state_json()
+    assert BOOK.resume(text).safety
+    edited = text.replace('"safety":true', '"safety":false')
+    assert edited != text
+    with pytest.raises(de.StateError, match="contradicts its own log"):
+        BOOK.resume(edited)
+
+
+def test_a_remembered_state_is_checked_against_another_phrasebook(
+    tmp_path: Any,
+) -> None:
+    """A text remembered for one phrasebook is checked in full by another it does not fit."""
+    overlay = tmp_path / "acme"
+    overlay.mkdir()
+    (overlay / "entries.toml").write_text(
+        '[situations.warranty-claim]\nparent = "faulty-product"\n'
+        'description = "The customer claims under the warranty."\n',
+        encoding="utf-8",
+    )
+    (overlay / "en.toml").write_text(
+        '[situations]\nwarranty-claim = "Warranty claim"\n', encoding="utf-8"
+    )
+    company = de.Phrasebook.load(overlay)
+    conv = company.conversation(situation="warranty-claim", seed=2)
+    conv.say("calm")
+    text = conv.state_json()
+    assert company.resume(text).situation == "warranty-claim"
+    with pytest.raises(de.StateError, match="warranty-claim"):
+        BOOK.resume(text)
+
+
+def test_remembered_states_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At most TRUSTED_STATES texts and TRUSTED_STATE_BYTES characters are remembered,
+    the least recently used forgotten first; cache_clear() forgets them all."""
+    trusted = conversation_module._TRUSTED
+    monkeypatch.setattr(conversation_module, "TRUSTED_STATES", 3)
+    texts = []
+    for seed in range(5):
+        conv = start(seed=seed)
+        conv.say("calm")
+        texts.append(conv.state_json())
+    assert [trusted.get(BOOK, t) is not None for t in texts] == [False, False, True, True, True]
+    monkeypatch.setattr(conversation_module, "TRUSTED_STATE_BYTES", len(texts[4]) + 1)
+    conv = start(seed=9)
+    conv.say("calm")
+    kept = conv.state_json()
+    assert [trusted.get(BOOK, t) is not None for t in [*texts, kept]] == [False] * 5 + [True]
+    de.cache_clear()
+    assert trusted.get(BOOK, kept) is None

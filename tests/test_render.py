@@ -494,3 +494,37 @@ def test_too_many_items_message() -> None:
     """The list-length error counts items, not characters."""
     with pytest.raises(TooManyItemsError, match=r"has 21 items; the limit is 20"):
         format_value(AND_LIST, ["x"] * 21, get_locale("en"))
+
+
+@pytest.mark.parametrize("locale_id", ["af", "da", "en", "ko", "ro", "zh_Hans"])
+def test_money_is_formatted_exactly_as_babel_formats_it(locale_id: str) -> None:
+    """Each shipped locale's money (its own formatting choices included) reads exactly
+    as Babel's format_currency writes it, for every currency and amount shape tried."""
+    from decimal import Decimal
+
+    from babel.numbers import format_currency
+
+    from deescalate import Phrasebook, render
+    from deescalate.i18n import get_locale
+
+    data = Phrasebook.default().locale_data(locale_id)
+    babel = get_locale(data.formats.locale(data.id))
+    choices = [None, *data.formats.money.values()]
+    amounts = [0, 1, 12.5, Decimal("12.5"), -3.25, 1234567.891, 200, Decimal("0.005")]
+    for code in ["EUR", "DKK", "KRW", "JPY", "RON", "ZAR", "CNY", "USD", "BHD"]:
+        for amount in amounts:
+            for choice in choices:
+                if choice is None:
+                    want = format_currency(amount, code, locale=babel)
+                elif choice.whole_format is not None and amount == int(amount):
+                    want = format_currency(
+                        amount, code, format=choice.whole_format, currency_digits=False,
+                        locale=babel,
+                    )  # fmt: skip
+                else:
+                    want = format_currency(
+                        amount, code, format=choice.format,
+                        currency_digits=choice.currency_digits, locale=babel,
+                    )  # fmt: skip
+                got = render._formatted_money(amount, code, babel, choice)
+                assert got == want, (code, amount, choice)

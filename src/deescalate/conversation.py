@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -75,11 +76,14 @@ __all__ = [
     "MAX_WARNINGS",
     "SAFETY_SITUATION",
     "STATE_VERSION",
+    "TRUSTED_STATES",
+    "TRUSTED_STATE_BYTES",
     "Conversation",
     "ConversationState",
     "Event",
     "LogKind",
     "LogRecord",
+    "cache_clear",
 ]
 
 ABUSE_SITUATION = "abusive-language"
@@ -238,6 +242,69 @@ class ConversationState(_Frozen):
 
 _LOG_JSON: TypeAdapter[tuple[LogRecord, ...]] = TypeAdapter(tuple[LogRecord, ...])
 
+_LOG_KEY = ',"log":'
+"""What comes between the other fields of a state's JSON and its log, the last field."""
+
+TRUSTED_STATES = 1024
+"""The most saved states :meth:`Conversation.resume` remembers as already checked."""
+
+TRUSTED_STATE_BYTES = 16 * 1024 * 1024
+"""The most JSON, in characters, those remembered states may hold between them."""
+
+
+class _Trusted:
+    """States of this process by their exact JSON text, each with the phrasebook it fits.
+
+    A text is remembered when this process wrote it (:meth:`Conversation.state_json`)
+    or checked it in full (:meth:`Conversation.resume`) against that phrasebook, which
+    never changes: resuming the same text with the same phrasebook again would pass
+    the same checks and give the same state, so it is not checked again. Any other
+    text, or the same text with another phrasebook, is checked as always. The least
+    recently used are forgotten first, past ``TRUSTED_STATES`` or ``TRUSTED_STATE_BYTES``.
+    """
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[str, tuple[Phrasebook, ConversationState, int]] = OrderedDict()
+        self._chars = 0
+        self._lock = threading.Lock()
+
+    def get(self, book: Phrasebook, text: str) -> tuple[ConversationState, int] | None:
+        """The state ``text`` is, and where its log starts, if it is remembered for ``book``."""
+        with self._lock:
+            item = self._items.get(text)
+            if item is None or item[0] is not book:
+                return None
+            self._items.move_to_end(text)
+            return item[1], item[2]
+
+    def put(self, book: Phrasebook, text: str, state: ConversationState, log_at: int) -> None:
+        """Remember that ``text`` is ``state`` for ``book``; its log starts at ``log_at``."""
+        if len(text) > TRUSTED_STATE_BYTES:
+            return
+        with self._lock:
+            old = self._items.pop(text, None)
+            if old is not None:
+                self._chars -= len(text)
+            self._items[text] = (book, state, log_at)
+            self._chars += len(text)
+            while len(self._items) > TRUSTED_STATES or self._chars > TRUSTED_STATE_BYTES:
+                forgotten, _ = self._items.popitem(last=False)
+                self._chars -= len(forgotten)
+
+    def clear(self) -> None:
+        """Forget every state."""
+        with self._lock:
+            self._items.clear()
+            self._chars = 0
+
+
+_TRUSTED = _Trusted()
+
+
+def cache_clear() -> None:
+    """Forget the states remembered as checked (see :meth:`Conversation.state_json`)."""
+    _TRUSTED.clear()
+
 
 @dataclass(frozen=True, slots=True)
 class _Pool:
@@ -336,6 +403,9 @@ class Conversation:
         self._ladder = _effective_ladder(_live_ladder(book, state.channel), state.warnings)
         self._size = len(state.model_dump_json()) if size is None else size
         """The size of the state as JSON, kept up to date as the log grows."""
+        self._log_text: tuple[tuple[LogRecord, ...], str] | None = None
+        """A log and its JSON, kept up to date as the log grows; stale once the state's
+        log is another tuple (a turn that failed puts the log before it back)."""
 
     @classmethod
     @entry_point
@@ -358,6 +428,14 @@ class Conversation:
         situations that no longer exist are dropped from the situations events
         brought in, and a ``repair`` record in the log says what was done.
         """
+        if isinstance(state, str):
+            known = _TRUSTED.get(book, state)
+            if known is not None:
+                trusted, log_at = known
+                conversation = cls.__new__(cls)
+                conversation._setup(book, trusted, clock, len(state))
+                conversation._log_text = (trusted.log, state[log_at:-1])
+                return conversation
         parsed, size = _parse_state(state)
         fixed, problems = _check_state(book, parsed)
         if problems and not repair:
@@ -378,6 +456,10 @@ class Conversation:
             problems.append("the state was set to where its log leads: " + _summary(contradictions))
         conversation = cls.__new__(cls)
         conversation._setup(book, fixed, clock, size if not problems else None)
+        if not problems and isinstance(state, str):
+            # Checked in full: the same text need not be checked again (if it is exactly
+            # the JSON the state writes; any other spelling of it simply is not remembered).
+            conversation.state_json(expected=state)
         if problems:
             with conversation._turn():
                 conversation._append(
@@ -411,6 +493,39 @@ class Conversation:
     def log_json(self, *, indent: int | None = 2) -> str:
         """The log as a JSON array, for the contact's documentation."""
         return _LOG_JSON.dump_json(self._state.log, indent=indent).decode()
+
+    def state_json(self, *, expected: str | None = None) -> str:
+        """The state as JSON, exactly as ``state.model_dump_json()`` writes it, to store.
+
+        The log is not encoded again on every turn, only the record the turn
+        added. This process remembers the text as a state it wrote (a bounded
+        number of them, the least recently used forgotten first): resuming from
+        exactly this text with the same phrasebook skips the checks that
+        :meth:`resume` makes of a state that comes from elsewhere. ``expected``
+        is for :meth:`resume`: the text is remembered only if it is that one.
+
+        >>> import deescalate as de
+        >>> book = de.Phrasebook.default()
+        >>> conv = book.conversation(situation="late-delivery", seed=3)
+        >>> _ = conv.say("calm")
+        >>> conv.state_json() == conv.state.model_dump_json()
+        True
+        >>> book.resume(conv.state_json()).state == conv.state
+        True
+        """
+        with self._lock:
+            state = self._state
+            known = self._log_text
+            if known is not None and known[0] is state.log:
+                log = known[1]
+            else:
+                log = _LOG_JSON.dump_json(state.log).decode()
+                self._log_text = (state.log, log)
+            head = state.model_dump_json(exclude={"log"})
+            text = head[:-1] + _LOG_KEY + log + "}"
+            if expected is None or text == expected:
+                _TRUSTED.put(self._book, text, state, len(head) - 1 + len(_LOG_KEY))
+            return text
 
     @property
     def topic(self) -> str:
@@ -664,14 +779,20 @@ class Conversation:
 
     def _append(self, record: LogRecord) -> None:
         """Add ``record`` to the log, unless the state would grow past ``MAX_STATE_BYTES``."""
-        size = self._size + len(record.model_dump_json()) + 1
+        encoded = record.model_dump_json()
+        size = self._size + len(encoded) + 1
         # Room for what else a turn may add (stages done, situations brought in).
         if size > MAX_STATE_BYTES - _STATE_HEADROOM:
             raise StateTooLargeError(
                 "the conversation's log is full: with this record the state", size, MAX_STATE_BYTES
             )
         self._size = size
-        self._state = self._state.model_copy(update={"log": (*self._state.log, record)})
+        before = self._state.log
+        log = (*before, record)
+        known = self._log_text
+        if known is not None and known[0] is before:
+            self._log_text = (log, known[1][:-1] + ("," if before else "") + encoded + "]")
+        self._state = self._state.model_copy(update={"log": log})
 
     # The state changes each kind of record makes: note(), say() and tips() use these,
     # and resuming replays them over the log to derive the state it leads to.

@@ -74,8 +74,11 @@ def cache_clear() -> None:
     Loaded catalogues are data, not caches, and stay loaded. Tests call this
     before each test, so no test depends on what another left behind.
     """
+    from . import conversation
+
     i18n.cache_clear()
     render.cache_clear()
+    conversation.cache_clear()
     for book in list(_BOOKS):
         book._clear_caches()
 

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
+from starlette.datastructures import QueryParams
 
 import deescalate as de
 from deescalate import Channel, Register, Stage
@@ -49,7 +50,7 @@ from .schemas import (
     to_library_values,
 )
 
-__all__ = ["router"]
+__all__ = ["pick_answer", "router"]
 
 T = TypeVar("T")
 
@@ -110,9 +111,8 @@ def _query_values(pairs: list[str] | None) -> dict[str, object]:
 M = TypeVar("M", bound=BaseModel)
 
 
-def _from_query(model: type[M], request: Request) -> M:
+def _from_query(model: type[M], params: QueryParams) -> M:
     """The query string validated as ``model`` (a field typed as a list takes repeats)."""
-    params = request.query_params
     data: dict[str, Any] = {}
     for name, field in model.model_fields.items():
         key = field.alias or name
@@ -148,22 +148,28 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     return parameters
 
 
-def _accept_language(request: Request) -> str | None:
-    header = request.headers.get("accept-language")
+def pick_answer(book: de.Phrasebook, params: QueryParams, header: str | None) -> str:
+    """The body of ``GET /v1/pick`` for a query and an ``Accept-Language`` header.
+
+    The query is validated by one model rather than parameter by parameter: this
+    is the busiest route, and FastAPI's per-parameter handling costs more than
+    the pick. :mod:`.hot` answers the same requests with this same function.
+    """
     if header is not None and len(header) > MAX_LOCALE:
         raise RequestValidationError(
             [{"loc": ("header", "accept-language"), "msg": "header too long", "type": "too_long"}]
         )
-    return header
+    query = _from_query(PickQuery, params)
+    return _pick(book, query, _query_values(query.value), header).model_dump_json()
 
 
 def _pick(
-    request: Request,
+    book: de.Phrasebook,
     options: PickQuery | PickRequest,
     values: dict[str, object],
     header: str | None,
 ) -> de.Phrase:
-    return _book(request).pick(
+    return book.pick(
         options.stage,
         situation=options.situation,
         locale=_locale(options.locale, header),
@@ -254,11 +260,8 @@ def router(caller: Any, *, keys: bool) -> APIRouter:
     )
     async def pick(request: Request) -> Response:
         """A line to say to the customer (``Phrasebook.pick``)."""
-        # The query is validated by one model rather than parameter by parameter: this is
-        # the busiest route, and FastAPI's per-parameter handling costs more than the pick.
-        query = _from_query(PickQuery, request)
-        values = _query_values(query.value)
-        return _json(_pick(request, query, values, _accept_language(request)))
+        header = request.headers.get("accept-language")
+        return Response(pick_answer(_book(request), request.query_params, header), media_type=JSON)
 
     @api.post("/pick", response_model=de.Phrase, tags=["pick"])
     async def pick_post(
@@ -266,7 +269,7 @@ def router(caller: Any, *, keys: bool) -> APIRouter:
     ) -> Response:
         """A line to say to the customer, with typed values in a JSON body."""
         values = to_library_values(body.values)
-        return _json(_pick(request, body, values, accept_language))
+        return _json(_pick(_book(request), body, values, accept_language))
 
     # --- what there is -------------------------------------------------------------------
 

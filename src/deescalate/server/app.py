@@ -17,9 +17,10 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -70,27 +71,42 @@ def _digest(key: str) -> str:
 _bearer = HTTPBearer(auto_error=False, description="An API key from the server's key file.")
 
 
-def _authenticator(keys: tuple[str, ...]) -> Any:
-    encoded = tuple(k.encode() for k in keys)
+class Keys:
+    """The API keys a server accepts; :meth:`caller` says whose a presented key is."""
 
+    def __init__(self, keys: tuple[str, ...]) -> None:
+        self._encoded = tuple(k.encode() for k in keys)
+
+    def __bool__(self) -> bool:
+        return bool(self._encoded)
+
+    def caller(self, given: str | None) -> Caller | None:
+        """The caller a presented key stands for: ``ANONYMOUS`` when keys are off,
+        ``None`` when the key is missing or wrong."""
+        if not self._encoded:
+            return Caller(ANONYMOUS)
+        if not given:
+            return None
+        candidate = given.encode()
+        # Compare with every key, so the time taken says nothing about which matched.
+        matched = 0
+        for key in self._encoded:
+            matched |= secrets.compare_digest(candidate, key)
+        return Caller("key:" + _digest(given)) if matched else None
+
+
+def _authenticator(keys: Keys) -> Any:
     async def caller(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Caller:
-        if not encoded:
-            return Caller(ANONYMOUS)
         given = credentials.credentials if credentials is not None else None
         # Rasa's endpoint config can only send a key as ?token=.
-        if given is None and request.url.path == "/nlg":
+        if keys and given is None and request.url.path == "/nlg":
             given = request.query_params.get("token")
-        if given:
-            candidate = given.encode()
-            # Compare with every key, so the time taken says nothing about which matched.
-            matched = 0
-            for key in encoded:
-                matched |= secrets.compare_digest(candidate, key)
-            if matched:
-                return Caller("key:" + _digest(given))
+        found = keys.caller(given)
+        if found is not None:
+            return found
         raise ProblemError(
             401,
             "unauthorized",
@@ -123,7 +139,8 @@ def create_app(
     ``settings.store`` names; ``static`` to the page shipped in the package
     (``deescalate/server/static/``: ``index.html`` at ``/``, the rest under ``/static/``).
     """
-    from . import api, assist, rasa
+    from . import api, assist, hot, rasa
+    from .hot import HotPick
 
     settings = settings or Settings.from_env()
     if book is None:
@@ -133,7 +150,7 @@ def create_app(
             else (de.Phrasebook.default())
         )
     store = store if store is not None else open_store(settings.store)
-    keys = load_keys(settings.api_key_file) if settings.api_key_file else ()
+    keys = Keys(load_keys(settings.api_key_file) if settings.api_key_file else ())
     conversations = Conversations(book, store, ttl=settings.idle_timeout)
     metrics = Metrics()
 
@@ -163,12 +180,15 @@ def create_app(
     app.state.conversations = conversations
     app.state.settings = settings
     caller = _authenticator(keys)
-    app.include_router(api.router(caller, keys=bool(keys)))
+    routes = api.router(caller, keys=bool(keys))
+    app.include_router(routes)
     app.include_router(assist.router(caller))
     app.include_router(rasa.router(caller))
     _add_error_handlers(app)
     _add_operations(app, metrics, static if static is not None else _static_dir())
 
+    # Inside CORS, so that its headers are added to the quick answers too.
+    app.add_middleware(HotPick, book=book, keys=keys, route=_route(routes, "GET", hot.PATH))
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 
@@ -194,6 +214,13 @@ def create_app(
         observe=metrics.observe,
     )
     return app
+
+
+def _route(router: APIRouter, method: str, path: str) -> APIRoute:
+    for route in router.routes:
+        if isinstance(route, APIRoute) and route.path == path and method in (route.methods or ()):
+            return route
+    raise LookupError(f"no route {method} {path}")  # pragma: no cover - a typo here
 
 
 def create_app_from_env() -> FastAPI:

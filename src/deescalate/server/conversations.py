@@ -78,13 +78,14 @@ class Conversations:
         return self._locks[zlib.crc32(key.encode()) % _STRIPES]
 
     # A record is one line of JSON for the service's own notes, then the state's JSON
-    # as the library writes it: the state goes to Phrasebook.resume as text, with no
-    # round trip through Python objects.
+    # as the library writes it (Conversation.state_json): the state goes to
+    # Phrasebook.resume as text, with no round trip through Python objects, and a text
+    # this process wrote or already checked is not checked again. A text another
+    # worker wrote is checked in full, so the store stays the only source of truth.
 
     @staticmethod
     def _encode(conversation: de.Conversation, meta: dict[str, Any]) -> str:
-        state = conversation.state.model_dump_json(by_alias=True)
-        return json.dumps(meta) + "\n" + state
+        return json.dumps(meta) + "\n" + conversation.state_json()
 
     def _decode(self, key: str, record: Record) -> Loaded:
         notes, _, state = record.data.partition("\n")
