@@ -130,6 +130,33 @@ def _wrk_run(url: str, seconds: float, script: str | None) -> tuple[float, float
     return float(rps.group(1)), float(p99.group(1)) * _UNIT[p99.group(2)], count
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time used so far by a process and all its descendants (uvicorn's workers)."""
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rpartition(")")[2].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / _TICKS
+        pending.extend(int(child) for child in children)
+    return total
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _measured(url: str, pid: int, seconds: float, script: str | None) -> tuple[float, float, float]:
+    """(requests/s, p99 in ms, server CPU µs per request) from a wrk run."""
+    before = _cpu_seconds(pid)
+    rps, p99, done = _wrk_run(url, seconds, script)
+    used = _cpu_seconds(pid) - before
+    return rps, p99, used / max(done, 1) * 1e6
+
+
 def _say_script(url: str, directory: Path, name: str) -> str:
     """A wrk script that says the next line in one of CONVERSATIONS conversations in turn."""
     ids = []
@@ -152,6 +179,13 @@ def _say_script(url: str, directory: Path, name: str) -> str:
         encoding="utf-8",
     )
     return str(script)
+
+
+def _turns(url: str, *, directory: Path, name: str) -> int:
+    """How many turns the first conversation of a say script holds now."""
+    script = (directory / f"say-{name}.lua").read_text(encoding="utf-8")
+    first = json.loads(script[script.index("{") + 1 : script.index(",")])
+    return int(httpx.get(f"{url}/v1/conversations/{first}", timeout=10).json()["turns"])
 
 
 def _headers_script(directory: Path, start: int) -> str:
@@ -190,43 +224,67 @@ def _load_runs(args: argparse.Namespace, work: Path, redis_url: str, workers: in
     pick = "/v1/pick?stage=apologise&situation=late-delivery"
     sqlite = {**env, "DEESCALATE_STORE": f"sqlite:///{work}/bench-{workers}.sqlite3"}
     with (
-        _uvicorn("bench_server:hello_app", workers, {}) as (hello_url, _),
-        _uvicorn(app, workers, sqlite) as (sqlite_url, _),
-        _uvicorn(app, workers, {**env, "DEESCALATE_STORE": redis_url}) as (redis_url_, _),
+        _uvicorn("bench_server:hello_app", workers, {}) as (hello_url, hello_pid),
+        _uvicorn(app, workers, sqlite) as (sqlite_url, sqlite_pid),
+        _uvicorn(app, workers, {**env, "DEESCALATE_STORE": redis_url}) as (redis_url_, redis_pid),
     ):
         subjects = {
-            "hello": (hello_url + "/hello", None),
-            "pick": (sqlite_url + pick, str(lang)),
-            "say, SQLite": (sqlite_url, _say_script(sqlite_url, work, "sqlite")),
-            "say, Redis": (redis_url_, _say_script(redis_url_, work, "redis")),
+            "hello": (hello_url + "/hello", hello_pid, None),
+            "pick": (sqlite_url + pick, sqlite_pid, str(lang)),
+            "say, SQLite": (sqlite_url, sqlite_pid, _say_script(sqlite_url, work, "sqlite")),
+            "say, Redis": (redis_url_, redis_pid, _say_script(redis_url_, work, "redis")),
         }
-        for url, script in subjects.values():
+        for url, _, script in subjects.values():
             _wrk(url, 1, script)
         # Subject and baseline alternate round by round, and each ratio is taken within
         # its round: a burst of load from elsewhere slows both sides of a round alike.
-        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in subjects}
+        runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in subjects}
         for _ in range(args.rounds):
-            for name, (url, script) in subjects.items():
-                runs[name].append(_wrk(url, args.seconds, script))
+            for name, (url, pid, script) in subjects.items():
+                runs[name].append(_measured(url, pid, args.seconds, script))
+        turns = {
+            store: _turns(base, directory=work, name=name)
+            for store, base, name in (
+                ("SQLite", sqlite_url, "sqlite"),
+                ("Redis", redis_url_, "redis"),
+            )
+        }
     hello = runs["hello"]
-    rps = {name: statistics.median(r for r, _ in values) for name, values in runs.items()}
-    p99 = {name: statistics.median(p for _, p in values) for name, values in runs.items()}
+    rps = {name: statistics.median(r[0] for r in values) for name, values in runs.items()}
+    p99 = {name: statistics.median(r[1] for r in values) for name, values in runs.items()}
+    cpu = {name: statistics.median(r[2] for r in values) for name, values in runs.items()}
 
     def ratio(name: str, index: int) -> float:
         return _median_ratio(
             [(run[index], base[index]) for run, base in zip(runs[name], hello, strict=True)]
         )
 
+    def spread(name: str, index: int) -> str:
+        values = sorted(
+            run[index] / base[index] for run, base in zip(runs[name], hello, strict=True)
+        )
+        return f"{values[0]:.2f}–{values[-1]:.2f}"
+
+    def cpu_ratio(name: str) -> str:
+        # Server CPU per request, hello's over the subject's: the throughput ratio a
+        # machine of its own would give, whatever else runs on a shared one.
+        pairs = [(base[2], run[2]) for run, base in zip(runs[name], hello, strict=True)]
+        return f"{cpu[name]:.0f} µs CPU a request = {_median_ratio(pairs):.2f}× hello's rate"
+
     return [
         f"{workers} worker(s), {args.rounds} rounds of {args.seconds:g} s, {CONNECTIONS} "
-        f"connections: hello {rps['hello']:,.0f} req/s, p99 {p99['hello']:.1f} ms",
+        f"connections: hello {rps['hello']:,.0f} req/s, p99 {p99['hello']:.1f} ms, "
+        f"{cpu['hello']:.0f} µs server CPU a request",
         f"  GET /v1/pick: {rps['pick']:,.0f} req/s = {ratio('pick', 0):.2f}× hello "
-        f"(target ≥ 0.70×); p99 {p99['pick']:.1f} ms = {ratio('pick', 1):.2f}× hello's "
-        "(target ≤ 2×)",
+        f"(rounds {spread('pick', 0)}; target ≥ 0.70×); p99 {p99['pick']:.1f} ms = "
+        f"{ratio('pick', 1):.2f}× hello's (rounds {spread('pick', 1)}; target ≤ 2×); "
+        + cpu_ratio("pick"),
         *(
             f"  POST say ({store}): {rps['say, ' + store]:,.0f} req/s = "
-            f"{ratio('say, ' + store, 0):.2f}× hello (target ≥ 0.40×); "
-            f"p99 {p99['say, ' + store]:.1f} ms"
+            f"{ratio('say, ' + store, 0):.2f}× hello (rounds {spread('say, ' + store, 0)}; "
+            f"target ≥ 0.40×); p99 {p99['say, ' + store]:.1f} ms; "
+            + cpu_ratio("say, " + store)
+            + f"; {turns[store]} turns a conversation by the end"
             for store in ("SQLite", "Redis")
         ),
     ]
@@ -260,6 +318,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=3.0, help="length of each load run")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of runs per subject")
     parser.add_argument("--memory-requests", type=int, default=MEMORY_REQUESTS)
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[1, 2], help="worker counts to measure"
+    )
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory run")
     args = parser.parse_args()
     for tool in ("wrk", "redis-server"):
         if shutil.which(tool) is None:
@@ -267,9 +329,10 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-server-"))
     try:
         with redis_server(work) as redis_url:
-            for workers in (1, 2):
+            for workers in args.workers:
                 print("\n".join(_load_runs(args, work, redis_url, workers)), flush=True)
-        print(_memory_run(args, work), flush=True)
+        if not args.no_memory:
+            print(_memory_run(args, work), flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

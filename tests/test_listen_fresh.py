@@ -19,24 +19,12 @@ from pathlib import Path
 import pytest
 
 import deescalate as de
-from deescalate.listening import SIGNAL_ORDER, Score, score
+from deescalate.listening import Score, score
 
 DATA = Path(__file__).parent / "data" / "listen-fresh"
 SAFETY = frozenset({de.Signal.SELF_HARM, de.Signal.VIOLENCE})
 LOCALES = de.Phrasebook.default().locales
 KINDS = frozenset({"", "figure"})
-
-# F1 per signal in SIGNAL_ORDER (self-harm, violence, legal threat, abuse, manager, distress,
-# calming down) and figures of speech heard as safety, as first measured, before any phrase
-# list was tuned against these sets. They are floors: a change to a list must not fall below.
-FIRST_SIGHT: dict[str, tuple[tuple[float, ...], int]] = {
-    "af": ((0.90, 0.00, 0.93, 0.61, 0.66, 0.50, 0.76), 0),
-    "da": ((0.66, 0.66, 0.93, 0.85, 0.28, 0.66, 0.71), 2),
-    "en": ((0.80, 0.72, 0.92, 0.54, 0.60, 0.80, 0.54), 0),
-    "ko": ((0.50, 0.80, 0.92, 0.85, 0.90, 0.76, 0.76), 0),
-    "ro": ((0.80, 0.80, 0.92, 0.66, 0.50, 0.76, 0.76), 0),
-    "zh_Hans": ((0.66, 0.50, 0.85, 0.85, 0.80, 0.54, 0.76), 0),
-}
 
 
 @dataclass(frozen=True)
@@ -100,19 +88,27 @@ def _missed_targets(scores: dict[de.Signal, Score]) -> list[tuple[de.Signal, Sco
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_fresh_set_stays_at_or_above_the_first_sight_figures(locale: str) -> None:
-    """No signal's F1 falls below what the phrase lists scored before they saw the set.
-
-    A locale shipped after the sets were first measured has no first-sight row and is held
-    to the issue's targets instead.
-    """
+def test_fresh_set_meets_the_targets(locale: str) -> None:
+    """Self-harm and violence: recall ≥ 0.95, precision ≥ 0.9; every other signal F1 ≥ 0.85."""
     items = _fresh(locale)
     scores = score(de.Phrasebook.default(), locale, [(u.text, u.signals) for u in items])
-    if locale not in FIRST_SIGHT:
-        assert _missed_targets(scores) == []
-        assert _figures_heard_as_safety(locale, items) == []
-        return
-    floors, false_safety = FIRST_SIGHT[locale]
-    for signal, floor in zip(SIGNAL_ORDER, floors, strict=True):
-        assert scores[signal].f1 >= floor, (signal, scores[signal])
-    assert len(_figures_heard_as_safety(locale, items)) <= false_safety
+    assert _missed_targets(scores) == []
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_no_figure_of_speech_in_the_fresh_set_is_heard_as_safety(locale: str) -> None:
+    """ "Die wagtyd maak my dood", "min kone slår mig ihjel" never switch safety mode on."""
+    assert _figures_heard_as_safety(locale, _fresh(locale)) == []
+
+
+def test_the_targets_are_the_issue_s_own() -> None:
+    """The target check flags a safety signal just under recall 0.95 or precision 0.9, and any
+    other signal just under F1 0.85, so the targets cannot drift looser unnoticed."""
+    violence, abuse, manager = de.Signal.VIOLENCE, de.Signal.ABUSE, de.Signal.WANTS_MANAGER
+    scores = {
+        violence: Score(violence, 18, 0, 1),  # recall 0.947
+        abuse: Score(abuse, 6, 1, 1),  # F1 0.857
+        manager: Score(manager, 5, 1, 1),  # F1 0.833
+    }
+    assert [signal for signal, _ in _missed_targets(scores)] == [violence, manager]
+    assert _missed_targets({violence: Score(violence, 9, 1, 0)}) == []  # precision 0.9

@@ -137,6 +137,24 @@ def test_unexpected_keyword_to_an_entry_point_is_an_option_error() -> None:
         BOOK.playbook("general", **options)
 
 
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        # Two odd arguments: the first in the signature's order is reported, as given.
+        (lambda: de.Conversation(BOOK, seed="x", situation=5), "situation"),
+        (lambda: de.Conversation(BOOK, situation=5, seed="x"), "situation"),
+        (lambda: de.Conversation.resume(BOOK, "{}", clock=5, repair=True), "clock"),
+        # A required argument missing, and one given twice.
+        (lambda: de.Conversation.resume(BOOK), "state"),
+        (lambda: de.Conversation.resume(BOOK, "{}", state="{}"), "state"),
+    ],
+)
+def test_entry_points_bind_every_call_alike(call: Call, match: str) -> None:
+    """Calls bound the quick way and the inspect way give the same errors in the same order."""
+    with pytest.raises(de.InvalidOptionError, match=match):
+        call()
+
+
 def test_messages_about_odd_values_stay_short() -> None:
     """A thousand unknown value names, or one of a million characters: a short message."""
     with pytest.raises(de.UnexpectedValueError) as many:

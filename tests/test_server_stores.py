@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -9,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+import deescalate as de
+from deescalate.server.conversations import Conversations
+from deescalate.server.problems import ProblemError
 from deescalate.server.stores import (
     MemoryStore,
     RedisStore,
@@ -77,6 +81,20 @@ def test_records_expire(store: Store) -> None:
     assert store.create("short", "o", "again", 60)
 
 
+def test_replace_can_expect_the_data(store: Store) -> None:
+    """A write that names the data it replaces happens only if the record holds exactly it."""
+    store.create("k", "o", "one", 60)
+    assert not store.replace("k", 1, "two", 60, expected="uno")
+    assert store.replace("k", 1, "two", 60, expected="one")
+    assert not store.replace("k", 2, "three", 60, expected="one")
+    # Deleted and made again: the version is 1 again, the data is not what was written.
+    store.delete("k")
+    store.create("k", "o", "new one", 60)
+    assert not store.replace("k", 1, "three", 60, expected="one")
+    record = store.get("k")
+    assert record is not None and (record.data, record.version) == ("new one", 1)
+
+
 def test_compare_and_set_has_one_winner(store: Store) -> None:
     """Of many writers that read the same version, exactly one wins."""
     store.create("race", "o", "0", 60)
@@ -92,16 +110,17 @@ def test_compare_and_set_has_one_winner(store: Store) -> None:
 
 
 def test_sqlite_uses_wal_and_survives_reopening(tmp_path: Path) -> None:
-    """The SQLite file is in WAL mode and keeps its records across opens."""
+    """The SQLite file is in WAL mode with 16 KiB pages and keeps its records across opens."""
     path = tmp_path / "c.sqlite3"
     first = SQLiteStore(path)
+    connection = sqlite3.connect(path)
+    assert connection.execute("PRAGMA page_size").fetchone() == (16384,)
+    connection.close()
     first.create("k", "o", "kept", 60)
     first.close()
     second = SQLiteStore(path)
     record = second.get("k")
     assert record is not None and record.data == "kept"
-    import sqlite3
-
     with sqlite3.connect(path) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     second.close()
@@ -135,3 +154,48 @@ def test_redis_ping_is_false_when_redis_is_gone() -> None:
     store = RedisStore(f"redis://127.0.0.1:{free_port()}/0")
     assert store.ping() is False
     store.close()
+
+
+# --- conversations over a shared store: workers that remember what they wrote --------------
+
+
+def _turns(conversations: Conversations, key: str, count: int) -> list[str]:
+    said = []
+    for _ in range(count):
+        phrase, _ = conversations.change(key, "-", lambda c, meta: c.say(c.next_stage() or "calm"))
+        said.append(phrase.id)
+    return said
+
+
+def test_workers_sharing_a_store_lose_no_turn(store: Store) -> None:
+    """Two workers take turns on one conversation: each turn sees the other's, none is lost."""
+    book = de.Phrasebook.default()
+    first, second = Conversations(book, store, ttl=60), Conversations(book, store, ttl=60)
+    key = first.create("-", {"situation": "late-delivery", "seed": 4}).key
+    for worker in (first, second, first, first, second, first):
+        _turns(worker, key, 1)
+    log = second.load(key, "-").conversation.log
+    assert len(log) == 6
+    assert second.load(key, "-").version == 7
+    phrases = [(r.entry, r.variant) for r in log]
+    assert len(set(phrases)) == len(phrases)
+
+
+def test_a_worker_does_not_resume_a_record_replaced_under_the_same_version(store: Store) -> None:
+    """Deleted and started again under the same id elsewhere, a conversation is the new one."""
+    book = de.Phrasebook.default()
+    first, second = Conversations(book, store, ttl=60), Conversations(book, store, ttl=60)
+    first.create("-", {"situation": "late-delivery", "seed": 1}, key="chosen")
+    _turns(first, "chosen", 2)
+    second.delete("chosen", "-")
+    second.create("-", {"situation": "billing-error", "seed": 2}, key="chosen")
+    _turns(second, "chosen", 2)
+    # Both at version 3 now; the first worker's own record is not the current one.
+    _turns(first, "chosen", 1)
+    loaded = second.load("chosen", "-")
+    assert loaded.conversation.topic == "billing-error"
+    assert len(loaded.conversation.log) == 3
+    second.delete("chosen", "-")
+    with pytest.raises(ProblemError) as refused:
+        _turns(first, "chosen", 1)
+    assert refused.value.status == 404

@@ -219,14 +219,35 @@ def entry_point(func: Callable[_P, _R]) -> Callable[_P, _R]:
     accepted ones, not a ``TypeError``.
     """
     signature = inspect.signature(func)
+    parameters = signature.parameters
     accepted = [
-        name
-        for name, p in signature.parameters.items()
-        if name != "self" and p.kind is not p.VAR_KEYWORD
+        name for name, p in parameters.items() if name != "self" and p.kind is not p.VAR_KEYWORD
     ]
+    # The usual call (no *args or **kwargs in the signature, every required argument
+    # given) is bound here without inspect, which costs more than most checks; the
+    # rules run in the signature's order either way, so the same error comes first.
+    plain = all(p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters.values())
+    positional = [
+        name
+        for name, p in parameters.items()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    keyword = [name for name, p in parameters.items() if p.kind is p.KEYWORD_ONLY]
+    by_keyword = [frozenset(positional[n:] + keyword) for n in range(len(positional) + 1)]
+    required = frozenset(name for name, p in parameters.items() if p.default is p.empty)
+    ruled = [(name, _RULES[name]) for name in parameters if name in _RULES]
 
     @functools.wraps(func)
     def checked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        given = len(args)
+        if plain and given <= len(positional) and by_keyword[given].issuperset(kwargs):
+            named = dict(zip(positional, args, strict=False))
+            named.update(kwargs)
+            if required.issubset(named):
+                for name, check in ruled:
+                    if name in named:
+                        check(named[name])
+                return func(*args, **kwargs)
         try:
             bound = signature.bind(*args, **kwargs)
         except TypeError as err:

@@ -252,6 +252,17 @@ TRUSTED_STATE_BYTES = 16 * 1024 * 1024
 """The most JSON, in characters, those remembered states may hold between them."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Remembered:
+    """A state remembered as checked, with what resuming it needs besides."""
+
+    book: Phrasebook
+    state: ConversationState
+    log_at: int
+    """Where the log's JSON starts in the text."""
+    ladder: tuple[str, ...]
+
+
 class _Trusted:
     """States of this process by their exact JSON text, each with the phrasebook it fits.
 
@@ -264,28 +275,28 @@ class _Trusted:
     """
 
     def __init__(self) -> None:
-        self._items: OrderedDict[str, tuple[Phrasebook, ConversationState, int]] = OrderedDict()
+        self._items: OrderedDict[str, _Remembered] = OrderedDict()
         self._chars = 0
         self._lock = threading.Lock()
 
-    def get(self, book: Phrasebook, text: str) -> tuple[ConversationState, int] | None:
-        """The state ``text`` is, and where its log starts, if it is remembered for ``book``."""
+    def get(self, book: Phrasebook, text: str) -> _Remembered | None:
+        """What ``text`` is, if it is remembered for ``book``."""
         with self._lock:
             item = self._items.get(text)
-            if item is None or item[0] is not book:
+            if item is None or item.book is not book:
                 return None
             self._items.move_to_end(text)
-            return item[1], item[2]
+            return item
 
-    def put(self, book: Phrasebook, text: str, state: ConversationState, log_at: int) -> None:
-        """Remember that ``text`` is ``state`` for ``book``; its log starts at ``log_at``."""
+    def put(self, text: str, item: _Remembered) -> None:
+        """Remember what ``text`` is."""
         if len(text) > TRUSTED_STATE_BYTES:
             return
         with self._lock:
             old = self._items.pop(text, None)
             if old is not None:
                 self._chars -= len(text)
-            self._items[text] = (book, state, log_at)
+            self._items[text] = item
             self._chars += len(text)
             while len(self._items) > TRUSTED_STATES or self._chars > TRUSTED_STATE_BYTES:
                 forgotten, _ = self._items.popitem(last=False)
@@ -395,12 +406,17 @@ class Conversation:
         state: ConversationState,
         clock: Clock | None,
         size: int | None = None,
+        ladder: tuple[str, ...] | None = None,
     ) -> None:
         self._book = book
         self._state = state
         self._clock: Clock = clock or _utc_now
         self._lock = threading.Lock()
-        self._ladder = _effective_ladder(_live_ladder(book, state.channel), state.warnings)
+        self._ladder = (
+            _effective_ladder(_live_ladder(book, state.channel), state.warnings)
+            if ladder is None
+            else ladder
+        )
         self._size = len(state.model_dump_json()) if size is None else size
         """The size of the state as JSON, kept up to date as the log grows."""
         self._log_text: tuple[tuple[LogRecord, ...], str] | None = None
@@ -431,10 +447,10 @@ class Conversation:
         if isinstance(state, str):
             known = _TRUSTED.get(book, state)
             if known is not None:
-                trusted, log_at = known
+                trusted = known.state
                 conversation = cls.__new__(cls)
-                conversation._setup(book, trusted, clock, len(state))
-                conversation._log_text = (trusted.log, state[log_at:-1])
+                conversation._setup(book, trusted, clock, len(state), known.ladder)
+                conversation._log_text = (trusted.log, state[known.log_at : -1])
                 return conversation
         parsed, size = _parse_state(state)
         fixed, problems = _check_state(book, parsed)
@@ -524,7 +540,8 @@ class Conversation:
             head = state.model_dump_json(exclude={"log"})
             text = head[:-1] + _LOG_KEY + log + "}"
             if expected is None or text == expected:
-                _TRUSTED.put(self._book, text, state, len(head) - 1 + len(_LOG_KEY))
+                at = len(head) - 1 + len(_LOG_KEY)
+                _TRUSTED.put(text, _Remembered(self._book, state, at, self._ladder))
             return text
 
     @property

@@ -50,7 +50,7 @@ from .schemas import (
     to_library_values,
 )
 
-__all__ = ["pick_answer", "router"]
+__all__ = ["pick_answer", "router", "say_answer", "say_turn"]
 
 T = TypeVar("T")
 
@@ -217,6 +217,37 @@ def _if_match(header: str | None) -> int | None:
         # A tag we never issued matches no version.
         return -1
     return int(match.group(1))
+
+
+def say_turn(
+    conversations: Conversations,
+    conversation_id: str,
+    owner: str,
+    body: SayRequest | None,
+    if_match: str | None,
+) -> tuple[de.Phrase, Loaded]:
+    """A turn of ``POST /v1/conversations/{id}/say``, stored; it raises only before storing.
+
+    :mod:`.hot` makes the same turns with this same function.
+    """
+    body = body or SayRequest()
+    values = to_library_values(body.values) or None
+    stage = body.stage
+
+    def act(conversation: de.Conversation, meta: dict[str, Any]) -> de.Phrase:
+        chosen = stage or conversation.next_stage()
+        if chosen is None:
+            raise over()
+        return conversation.say(chosen, values=values)
+
+    return conversations.change(conversation_id, owner, act, if_match=_if_match(if_match))
+
+
+def say_answer(phrase: de.Phrase, loaded: Loaded) -> tuple[str, str]:
+    """The body and the ``ETag`` of the answer to a stored turn."""
+    return SayResponse(phrase=phrase, conversation=view(loaded)).model_dump_json(), _etag(
+        loaded.version
+    )
 
 
 # --- labels, cached per catalogue locale ------------------------------------------------
@@ -450,17 +481,9 @@ def router(caller: Any, *, keys: bool) -> APIRouter:
         if_match: IfMatch = None,
     ) -> Response:
         """The next line for a stage (default: the recommended next stage)."""
-        body = body or SayRequest()
-        values = to_library_values(body.values) or None
-
-        def act(conversation: de.Conversation, meta: dict[str, Any]) -> de.Phrase:
-            stage = body.stage or conversation.next_stage()
-            if stage is None:
-                raise over()
-            return conversation.say(stage, values=values)
-
-        phrase, loaded = _change(request, conversation_id, owner, if_match, act)
-        return _answer(loaded, SayResponse(phrase=phrase, conversation=view(loaded)))
+        said = say_turn(_conversations(request), conversation_id, owner, body, if_match)
+        text, etag = say_answer(*said)
+        return Response(text, media_type=JSON, headers={"ETag": etag})
 
     @api.post(
         "/conversations/{conversation_id}/events",

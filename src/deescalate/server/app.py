@@ -31,7 +31,7 @@ from .edge import Edge, access_log
 from .metrics import Metrics
 from .problems import PROBLEM_JSON, Problem, ProblemError, problem_body, problem_for
 from .settings import Settings
-from .stores import Store, open_store
+from .stores import MemoryStore, SQLiteStore, Store, open_store
 
 __all__ = ["ANONYMOUS", "Caller", "create_app", "create_app_from_env"]
 
@@ -139,8 +139,8 @@ def create_app(
     ``settings.store`` names; ``static`` to the page shipped in the package
     (``deescalate/server/static/``: ``index.html`` at ``/``, the rest under ``/static/``).
     """
-    from . import api, assist, hot, rasa
-    from .hot import HotPick
+    from . import api, assist, rasa
+    from .hot import PICK, SAY, Hot
 
     settings = settings or Settings.from_env()
     if book is None:
@@ -188,7 +188,15 @@ def create_app(
     _add_operations(app, metrics, static if static is not None else _static_dir())
 
     # Inside CORS, so that its headers are added to the quick answers too.
-    app.add_middleware(HotPick, book=book, keys=keys, route=_route(routes, "GET", hot.PATH))
+    app.add_middleware(
+        Hot,
+        book=book,
+        conversations=conversations,
+        keys=keys,
+        routes={PICK: _route(routes, "GET", PICK), SAY: _route(routes, "POST", SAY)},
+        inline=isinstance(store, MemoryStore | SQLiteStore),
+        max_body=settings.max_body,
+    )
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 

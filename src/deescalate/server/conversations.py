@@ -16,6 +16,7 @@ import secrets
 import threading
 import time
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -38,6 +39,10 @@ _ATTEMPTS = 200
 # In-process locks, so workers' threads queue instead of racing; the
 # compare-and-set still guards against other processes and machines.
 _STRIPES = 64
+RECENT_RECORDS = 1024
+"""The most records a process remembers as the ones it wrote last (see ``_Recent``)."""
+RECENT_CHARS = 32 * 1024 * 1024
+"""The most characters those remembered records may hold between them."""
 
 
 def new_id() -> str:
@@ -65,6 +70,66 @@ class Loaded:
     meta: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """A record as this process wrote it last."""
+
+    version: int
+    data: str
+    state: str
+    owner: str
+    meta: dict[str, Any]
+
+
+class _Recent:
+    """The records this process wrote last, by key, the least recently used forgotten first.
+
+    The next turn of a conversation starts from the record this process wrote, and
+    the store checks, in the same step as it writes the next one, that the record is
+    still exactly the current one; when another worker wrote in between (or the
+    conversation was deleted, or expired) the check fails and the turn is made again
+    on the record read from the store. So a turn reads the store only when it must,
+    and the store stays the only source of truth.
+    """
+
+    def __init__(self, entries: int, chars: int) -> None:
+        self._items: OrderedDict[str, _Written] = OrderedDict()
+        self._entries = entries
+        self._limit = chars
+        self._chars = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> _Written | None:
+        """The record written last under ``key``, if remembered."""
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: str, written: _Written) -> None:
+        """Remember ``written`` as the record under ``key``."""
+        with self._lock:
+            self._drop(key)
+            size = len(written.data) + len(written.state)
+            if size > self._limit:
+                return
+            self._items[key] = written
+            self._chars += size
+            while len(self._items) > self._entries or self._chars > self._limit:
+                self._drop(next(iter(self._items)))
+
+    def forget(self, key: str) -> None:
+        """Forget the record under ``key``."""
+        with self._lock:
+            self._drop(key)
+
+    def _drop(self, key: str) -> None:
+        old = self._items.pop(key, None)
+        if old is not None:
+            self._chars -= len(old.data) + len(old.state)
+
+
 class Conversations:
     """The conversation logic, over any :class:`Store`."""
 
@@ -73,6 +138,7 @@ class Conversations:
         self.store = store
         self.ttl = ttl
         self._locks = tuple(threading.Lock() for _ in range(_STRIPES))
+        self._recent = _Recent(RECENT_RECORDS, RECENT_CHARS)
 
     def _lock(self, key: str) -> threading.Lock:
         return self._locks[zlib.crc32(key.encode()) % _STRIPES]
@@ -84,12 +150,14 @@ class Conversations:
     # worker wrote is checked in full, so the store stays the only source of truth.
 
     @staticmethod
-    def _encode(conversation: de.Conversation, meta: dict[str, Any]) -> str:
-        return json.dumps(meta) + "\n" + conversation.state_json()
+    def _encode(conversation: de.Conversation, meta: dict[str, Any]) -> tuple[str, str]:
+        """The record's data, and the state's JSON in it."""
+        state = conversation.state_json()
+        return json.dumps(meta) + "\n" + state, state
 
     def _decode(self, key: str, record: Record) -> Loaded:
         notes, _, state = record.data.partition("\n")
-        conversation = self.book.resume(state)
+        conversation = de.Conversation.resume(self.book, state)
         return Loaded(key, record.version, conversation, json.loads(notes))
 
     # --- the operations ----------------------------------------------------------------
@@ -99,8 +167,10 @@ class Conversations:
         conversation = self.book.conversation(**options)
         meta: dict[str, Any] = {"created": time.time()}
         chosen = key or new_id()
-        if not self.store.create(chosen, owner, self._encode(conversation, meta), self.ttl):
+        data, state = self._encode(conversation, meta)
+        if not self.store.create(chosen, owner, data, self.ttl):
             raise ProblemError(409, "conversation-exists", "Conversation exists", "id taken")
+        self._recent.put(chosen, _Written(1, data, state, owner, meta))
         return Loaded(chosen, 1, conversation, meta)
 
     def load(self, key: str, owner: str) -> Loaded:
@@ -126,15 +196,34 @@ class Conversations:
         ``action`` may also change the record's ``meta`` dict in place.
         """
         with self._lock(key):
+            recent = self._recent.get(key)
             for _ in range(_ATTEMPTS):
-                loaded = self.load(key, owner)
-                if if_match is not None and loaded.version != if_match:
-                    raise stale(loaded.version)
+                expected: str | None = None
+                if (
+                    recent is not None
+                    and secrets.compare_digest(recent.owner, owner)
+                    and if_match in (None, recent.version)
+                ):
+                    # Written here last: resumed without reading, and written only if
+                    # the store still holds exactly that record.
+                    conversation = de.Conversation.resume(self.book, recent.state)
+                    loaded = Loaded(key, recent.version, conversation, recent.meta)
+                    expected = recent.data
+                else:
+                    loaded = self.load(key, owner)
+                    if if_match is not None and loaded.version != if_match:
+                        raise stale(loaded.version)
                 meta = dict(loaded.meta)
                 result = action(loaded.conversation, meta)
-                data = self._encode(loaded.conversation, meta)
-                if self.store.replace(key, loaded.version, data, self.ttl):
-                    return result, Loaded(key, loaded.version + 1, loaded.conversation, meta)
+                data, state = self._encode(loaded.conversation, meta)
+                version = loaded.version
+                if self.store.replace(key, version, data, self.ttl, expected=expected):
+                    self._recent.put(key, _Written(version + 1, data, state, owner, meta))
+                    return result, Loaded(key, version + 1, loaded.conversation, meta)
+                self._recent.forget(key)
+                if recent is not None:
+                    recent = None  # not the current record after all: read it
+                    continue
                 if if_match is not None:
                     raise stale(None)
                 time.sleep(0.001 * secrets.randbelow(5))
@@ -145,6 +234,7 @@ class Conversations:
     def delete(self, key: str, owner: str) -> None:
         """Forget a conversation the caller owns."""
         self.load(key, owner)
+        self._recent.forget(key)
         self.store.delete(key)
 
 

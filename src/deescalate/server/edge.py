@@ -19,7 +19,7 @@ from typing import Any
 
 from .problems import PROBLEM_JSON, encode, problem_body
 
-__all__ = ["API_CSP", "DOCS_CSP", "PAGE_CSP", "Edge"]
+__all__ = ["API_CSP", "DOCS_CSP", "PAGE_CSP", "Edge", "read_body", "replay"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -146,7 +146,7 @@ class Edge:
                     f"the body is {length} bytes; the limit is {self.max_body}",
                 )
             elif method in _BODY_METHODS:
-                body = await _read_body(receive, self.max_body)
+                body = await read_body(receive, self.max_body)
                 if body is None:
                     await _refuse(
                         send_with_headers,
@@ -156,7 +156,7 @@ class Edge:
                         f"the body is over the limit of {self.max_body} bytes",
                     )
                 else:
-                    await self.app(scope, _replay(body, receive), send_with_headers)
+                    await self.app(scope, replay(body, receive), send_with_headers)
             else:
                 await self.app(scope, receive, send_with_headers)
         finally:
@@ -182,7 +182,7 @@ class Edge:
                 )
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes | None:
+async def read_body(receive: Receive, limit: int) -> bytes | None:
     """The whole body, or ``None`` once it passes ``limit``."""
     chunks: list[bytes] = []
     total = 0
@@ -200,17 +200,18 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives ``body`` as one message, then what ``receive`` gives."""
     sent = False
 
-    async def replay() -> Message:
+    async def again() -> Message:
         nonlocal sent
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
         return await receive()
 
-    return replay
+    return again
 
 
 async def _refuse(send: Send, status: int, kind: str, title: str, detail: str) -> None:

@@ -5,6 +5,9 @@ a key, each with a version number and the owner that created it. Every write
 is a compare-and-set against the version that was read, so two workers that
 change one conversation at the same moment cannot both win: the loser reads
 again and retries (or, when its caller sent ``If-Match``, answers ``412``).
+A write may also name the data it expects to replace, so that a worker that
+kept the record it wrote last can write the next one without reading it first:
+the store still decides, in one step, whether that record is the current one.
 Records expire after ``ttl`` seconds without a write, in every store.
 
 The conversation logic only ever sees :class:`Store`; ``open_store(url)``
@@ -54,8 +57,11 @@ class Store(Protocol):
     def get(self, key: str) -> Record | None:
         """The record, or ``None`` when there is none (or it expired)."""
 
-    def replace(self, key: str, version: int, data: str, ttl: float) -> bool:
-        """Write ``data`` as version ``version + 1`` if the record is still at ``version``."""
+    def replace(
+        self, key: str, version: int, data: str, ttl: float, *, expected: str | None = None
+    ) -> bool:
+        """Write ``data`` as version ``version + 1`` if the record is still at ``version``
+        (and, when ``expected`` is given, still holds exactly that data)."""
 
     def delete(self, key: str) -> bool:
         """Remove the record; ``False`` if there was none."""
@@ -100,12 +106,16 @@ class MemoryStore:
         with self._lock:
             return self._live(key, time.monotonic())
 
-    def replace(self, key: str, version: int, data: str, ttl: float) -> bool:
-        """Compare-and-set on the version."""
+    def replace(
+        self, key: str, version: int, data: str, ttl: float, *, expected: str | None = None
+    ) -> bool:
+        """Compare-and-set on the version (and the data)."""
         now = time.monotonic()
         with self._lock:
             current = self._live(key, now)
             if current is None or current.version != version:
+                return False
+            if expected is not None and current.data != expected:
                 return False
             self._items[key] = (Record(data, version + 1, current.owner), now + ttl)
             return True
@@ -138,6 +148,7 @@ CREATE TABLE IF NOT EXISTS conversations (
 """
 # Expired rows are swept now and then on create, not on every request.
 _SWEEP_EVERY = 256
+_PAGE_SIZE = 16384
 
 
 class SQLiteStore:
@@ -156,6 +167,10 @@ class SQLiteStore:
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         connection = self._connection()
+        # A new file gets pages that hold a whole conversation of a few dozen turns:
+        # a turn then writes one page to the log rather than a chain of four (an
+        # existing file keeps its page size).
+        connection.execute(f"PRAGMA page_size={_PAGE_SIZE}")
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute(_SCHEMA)
 
@@ -201,14 +216,23 @@ class SQLiteStore:
         )
         return None if row is None else Record(row[0], row[1], row[2])
 
-    def replace(self, key: str, version: int, data: str, ttl: float) -> bool:
-        """Compare-and-set on the version, in one statement."""
+    def replace(
+        self, key: str, version: int, data: str, ttl: float, *, expected: str | None = None
+    ) -> bool:
+        """Compare-and-set on the version (and the data), in one statement."""
         now = time.time()
-        cursor = self._connection().execute(
-            "UPDATE conversations SET data = ?, version = version + 1, expires = ? "
-            "WHERE key = ? AND version = ? AND expires > ?",
-            (data, now + ttl, key, version, now),
-        )
+        if expected is None:
+            cursor = self._connection().execute(
+                "UPDATE conversations SET data = ?, version = version + 1, expires = ? "
+                "WHERE key = ? AND version = ? AND expires > ?",
+                (data, now + ttl, key, version, now),
+            )
+        else:
+            cursor = self._connection().execute(
+                "UPDATE conversations SET data = ?, version = version + 1, expires = ? "
+                "WHERE key = ? AND version = ? AND expires > ? AND data = ?",
+                (data, now + ttl, key, version, now, expected),
+            )
         return cursor.rowcount == 1
 
     def delete(self, key: str) -> bool:
@@ -247,6 +271,7 @@ return 1
 """
 _REPLACE = """
 if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
+if ARGV[4] == '1' and redis.call('HGET', KEYS[1], 'data') ~= ARGV[5] then return 0 end
 redis.call('HSET', KEYS[1], 'data', ARGV[2], 'version', tonumber(ARGV[1]) + 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
@@ -278,9 +303,12 @@ class RedisStore:
             return None
         return Record(data.decode(), int(version), owner.decode())
 
-    def replace(self, key: str, version: int, data: str, ttl: float) -> bool:
-        """Compare-and-set on the version."""
-        done = self._replace(keys=[self._prefix + key], args=[str(version), data, _ms(ttl)])
+    def replace(
+        self, key: str, version: int, data: str, ttl: float, *, expected: str | None = None
+    ) -> bool:
+        """Compare-and-set on the version (and the data)."""
+        check = ("0", "") if expected is None else ("1", expected)
+        done = self._replace(keys=[self._prefix + key], args=[str(version), data, _ms(ttl), *check])
         return bool(done)
 
     def delete(self, key: str) -> bool:
