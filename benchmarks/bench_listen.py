@@ -12,8 +12,11 @@ meant to meet.
    read), for every locale that has one.
 2. Speed: one warm ``listen`` on a 200-character utterance per locale, next to
    the baseline the same run measures: one ``re.search`` over the same text with
-   one alternation of all the locale's phrases written out literally. Rounds
-   alternate subject and baseline; the median per-round ratio is reported.
+   one alternation of all the locale's phrases written out literally. ``listen``
+   is timed both ways it can run: with the ``fast`` extra's automaton (when it is
+   installed) and with the regular expression's scan alone. Rounds alternate
+   subjects and baseline; medians are reported, and the median per-round ratio
+   of the installed way to the baseline.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import deescalate as de
+from deescalate import _prefilter, listening
 from deescalate.listening import SIGNAL_ORDER, score
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "listen"
@@ -99,12 +103,20 @@ def _utterances(locale: str) -> tuple[str, str, str]:
     return texts[0], texts[1], texts[2]
 
 
+def _scan_only(book: de.Phrasebook, locale: str) -> None:
+    """Put the matcher without the automaton where listen() looks for the locale's."""
+    data = book.locale_data(locale)
+    listening._MATCHERS[id(data)] = (data, listening._build(data, fast=False))
+
+
 def speed(book: de.Phrasebook) -> None:
-    """Print warm listen() per locale next to one re.search over all its phrases."""
-    print("\nspeed: one warm listen() on a 200-character utterance")
+    """Print warm listen() per locale, both ways, next to one re.search over its phrases."""
+    fast = _prefilter.available()
+    print("\nspeed: one warm listen() on a 200-character utterance, µs (medians)")
+    print(f"automaton (the 'fast' extra): {'installed' if fast else 'NOT installed'}")
     print(
-        f"{'locale':8} {'utterance':10} {'listen µs':>10} {'re.search µs':>13} {'ratio':>6}"
-        "  target ≤ 20 µs"
+        f"{'locale':8} {'utterance':10} {'listen':>7} {'scan only':>9} {'re.search':>9} "
+        f"{'ratio':>6}  target ≤ 20 µs"
     )
     for locale in book.locales:
         data = book.locale_data(locale)
@@ -113,19 +125,26 @@ def speed(book: de.Phrasebook) -> None:
         for label, text in zip(
             ("plain", "look-alike", "signals"), _utterances(locale), strict=True
         ):
-            book.listen(text, locale=locale)
-            subject_times, base_times, ratios = [], [], []
+            times: dict[str, list[float]] = {"listen": [], "scan": [], "base": []}
+            ratios = []
             for _ in range(ROUNDS):
+                listening.cache_clear()
+                book.listen(text, locale=locale)
                 subject = _per_call_us(lambda: book.listen(text, locale=locale))  # noqa: B023
+                _scan_only(book, locale)
+                book.listen(text, locale=locale)
+                scan = _per_call_us(lambda: book.listen(text, locale=locale))  # noqa: B023
                 base = _per_call_us(lambda: baseline.search(text))  # noqa: B023
-                subject_times.append(subject)
-                base_times.append(base)
+                times["listen"].append(subject)
+                times["scan"].append(scan)
+                times["base"].append(base)
                 ratios.append(subject / base)
-            listen_us = statistics.median(subject_times)
+            listen_us, scan_us, base_us = (statistics.median(times[k]) for k in times)
             print(
-                f"{locale:8} {label:10} {listen_us:10.1f} {statistics.median(base_times):13.1f} "
+                f"{locale:8} {label:10} {listen_us:7.1f} {scan_us:9.1f} {base_us:9.1f} "
                 f"{statistics.median(ratios):6.2f}  {'met' if listen_us <= 20 else 'not met'}"
             )
+    listening.cache_clear()
 
 
 def main() -> int:

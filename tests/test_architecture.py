@@ -92,7 +92,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "_version", "limits"),
     ("models",),
     ("_files", "i18n"),
-    ("formats", "render", "phrasing", "_patterns"),
+    ("formats", "render", "phrasing", "_patterns", "_prefilter"),
     ("catalogue",),
     ("_arguments", "choice"),
     ("results",),

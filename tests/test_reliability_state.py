@@ -67,6 +67,26 @@ def test_safety_stays_on_when_the_safety_event_is_deleted_from_the_log() -> None
     assert BOOK.resume(data, repair=True).safety
 
 
+def test_a_repaired_state_resumes_as_it_is_and_keeps_the_broken_record() -> None:
+    """A repair acknowledges a broken record: the repaired state resumes without repair,
+    the record is still in the log, and a contradiction made after the repair is refused."""
+    conv = _start(situation="abusive-language")
+    conv.say("calm")
+    conv.note("insult")
+    data = _edited(conv)
+    data["log"][-1]["event"] = None
+    with pytest.raises(de.StateError, match="lacks its stage or event"):
+        BOOK.resume(data)
+    repaired = BOOK.resume(data, repair=True, clock=_clock())
+    saved = json.loads(repaired.state.model_dump_json())
+    assert saved["log"][1]["event"] is None and saved["log"][-1]["kind"] == "repair"
+    again = BOOK.resume(saved)
+    assert again.state == repaired.state
+    saved["ladder_step"] = 4
+    with pytest.raises(de.StateError, match="ladder_step is 4, but the log leads to"):
+        BOOK.resume(saved)
+
+
 def test_ladder_cannot_be_skipped_by_editing_state() -> None:
     """Case 2: ladder_step 4 with nothing said is refused; the log decides where the ladder is."""
     conv = _start(situation="late-delivery")

@@ -245,7 +245,62 @@ def fold(text: str, style: Style) -> str:
     >>> fold("Şi NU-MI SPUNEȚI", Style.SPACED), fold("Ｔｅｓｔ", Style.EOJEOL)
     ('si nu-mi spuneti', 'test')
     """
-    return unicodedata.normalize("NFC", text).translate(fold_table(style))
+    return fold_nfc(unicodedata.normalize("NFC", text), style)
+
+
+# The accents that Latin letters decompose into (U+034F, the grapheme joiner, is no accent).
+_ACCENT_RANGE = "\u0300-\u034e\u0350-\u036f"
+_ACCENTS = re.compile(f"[{_ACCENT_RANGE}]")
+_RESPELT = re.compile(f"[{_APOSTROPHES}{''.join(_LIGATURES)}]")
+# Characters that fold to themselves one by one and never compose with a neighbour:
+# emoji and the joiners between them.
+_PLAIN = "\u200d\u2600-\u27bf\ufe0f\U0001f300-\U0001faff"
+_NOT_ASCII_OR_ACCENT = re.compile(f"[^\x00-\x7f{_ACCENT_RANGE}]")
+_NOT_PLAIN_OR_ACCENT = re.compile(f"[^\x00-\x7f{_ACCENT_RANGE}{_PLAIN}]")
+# Characters whose NFKC, taken over a whole string, is what it is one character at a
+# time: ASCII, CJK punctuation (not its combining tone marks), Han, Hangul syllables,
+# full-width forms, curly apostrophes, emoji.
+_NOT_PLAIN_CJK = re.compile(
+    "[^\x00-\x7f\u2018\u2019\u3000-\u3029\u3030-\u303f\u3400-\u4dbf\u4e00-\u9fff"
+    f"\uac00-\ud7a3\uff01-\uff5e{_PLAIN}]"
+)
+_HANGUL = re.compile("[\uac00-\ud7a3]")
+
+
+def fold_nfc(text: str, style: Style) -> str:
+    """:func:`fold` for text already in NFC form.
+
+    Each character folds on its own, so that a span of the folded text maps back
+    to the text character by character. For the text people write, whole-string
+    operations give that same result much faster than the character table, which
+    folds the rest.
+    """
+    if style is Style.SPACED:
+        if text.isascii():
+            return text.lower().replace("`", "'")
+        folded = text
+        if _RESPELT.search(folded) is not None:
+            for apostrophe in _APOSTROPHES:
+                folded = folded.replace(apostrophe, "'")
+            folded = folded.casefold()
+            for letter, spelling in _LIGATURES.items():
+                folded = folded.replace(letter, spelling)
+        else:
+            folded = folded.casefold()
+        # Accents come off whatever order NFKD put them in; what is left must be plain.
+        folded = unicodedata.normalize("NFKD", folded)
+        if _NOT_ASCII_OR_ACCENT.search(folded) is None:
+            return folded.encode("ascii", "ignore").decode("ascii")
+        if _NOT_PLAIN_OR_ACCENT.search(folded) is None:
+            return _ACCENTS.sub("", folded)
+    elif _NOT_PLAIN_CJK.search(text) is None:
+        folded = text.replace("`", "'").replace("\u2018", "'").replace("\u2019", "'")
+        if unicodedata.is_normalized("NFKC", folded):
+            return folded.casefold()
+        if _HANGUL.search(folded) is None:
+            # Without Hangul (which NFKD takes apart), NFKD is NFKC here, and faster.
+            return unicodedata.normalize("NFKD", folded).casefold()
+    return text.translate(fold_table(style))
 
 
 # --- compiling to a regular expression ----------------------------------------------
@@ -427,3 +482,117 @@ def _word_end(word: _Word, style: Style) -> str:
 def _compile_word(word: _Word, style: Style) -> str:
     body = _joiner(style).join(_piece(char, style) for char in _letters(word, style))
     return body + _word_end(word, style)
+
+
+# --- what every match starts with, for a prefilter -----------------------------------
+
+_KEY_LENGTH = {Style.SPACED: 10, Style.EOJEOL: 3, Style.UNSPACED: 4}
+"""How many characters of a phrase's start :func:`start_literals` spells out."""
+
+_MAX_KEYS = 256
+"""The most start literals one phrase may give before they are cut to its first letters."""
+
+
+def start_literals(phrase: str, style: Style) -> set[str]:
+    """Strings of which at least one begins every match of ``phrase``, in the *outline* of
+    the folded text (see :func:`outline`), where the match starts.
+
+    The outline of a match starts with the phrase's letters, but a letter may be
+    repeated in the text (``kiiill``): so a literal is given for each letter that
+    might be the first one repeated, cut just after its extra copy. A prefilter
+    that finds none of them in the outline can skip the text; one that finds some
+    names the places worth trying.
+
+    >>> sorted(start_literals("kill* you", Style.SPACED))
+    [' kii', ' kill', ' kk']
+    >>> sorted(start_literals("(我|真) 想死", Style.UNSPACED))
+    ['我想想', '我想死', '我我', '真想想', '真想死', '真真']
+    """
+    nodes = parse(phrase)
+    length = _KEY_LENGTH[style]
+    spelt: set[str] = set()
+    for sequence in _starts(nodes):
+        spelt |= _spell(sequence, style, "", length, first=True)
+        if len(spelt) > _MAX_KEYS:
+            spelt = {s for start in _starts(nodes) for s in _spell(start, style, "", 1, True)}
+            break
+    separator = "" if style is Style.UNSPACED else " "
+    literals = set()
+    for text in spelt:
+        literals.add(separator + text)
+        for index, char in enumerate(text):
+            if char != " ":
+                # This letter repeated once more than the phrase repeats it here.
+                end = index + 1
+                while end < len(text) and text[end] == char:
+                    end += 1
+                literals.add(separator + text[:end] + char)
+    # A literal that another one begins adds nothing: where it is found, so is the other.
+    return {
+        literal
+        for literal in literals
+        if not any(literal != other and literal.startswith(other) for other in literals)
+    }
+
+
+def _spell(nodes: tuple[_Node, ...], style: Style, done: str, length: int, first: bool) -> set[str]:
+    """The outlines that matches of ``nodes`` start with, after ``done``, up to ``length``."""
+    if len(done) >= length or not nodes:
+        return {done[:length]} if done else set()
+    head, rest = nodes[0], nodes[1:]
+    if isinstance(head, _Optional):
+        return _spell(head.body + rest, style, done, length, first) | _spell(
+            rest, style, done, length, first
+        )
+    if isinstance(head, _Choice):
+        return {
+            spelt
+            for option in head.options
+            for spelt in _spell(option + rest, style, done, length, first)
+        }
+    letters = _letters(head, style)
+    if first or style is Style.SPACED:
+        # Leading marks are optional (the first word's are left out of the match).
+        letters = letters.lstrip("'-")
+    if not letters[:1].isalnum():
+        return {done} if done else set()
+    outcomes = {done}
+    for char in letters:
+        if char.isalnum():
+            outcomes = {spelt + char for spelt in outcomes}
+        elif style is Style.SPACED and char in "'-":
+            # An inner apostrophe or hyphen may be written or not; the outline has a space.
+            outcomes = {spelt + variant for spelt in outcomes for variant in ("", " ")}
+        else:
+            return outcomes
+    if style is Style.EOJEOL or (style is Style.SPACED and head.open_end):
+        return outcomes  # the word may go on: nothing after it is certain
+    if style is Style.SPACED:
+        outcomes = {spelt + " " for spelt in outcomes}
+    return {spelt for outcome in outcomes for spelt in _spell(rest, style, outcome, length, False)}
+
+
+_ASCII_OUTLINE = {code: " " for code in range(128) if not chr(code).isalnum()}
+_NOT_ALNUM = re.compile(r"[\W_]+")
+_NOT_WORD = re.compile(r"[^\w ]")
+
+
+def outline(folded: str, style: Style) -> str:
+    """Folded text as :func:`start_literals` spells it.
+
+    Spaced languages: the words of letters and digits, one space between them and
+    one at each end. Korean: a space in front, and a space for every character
+    that is no part of a word (so outline position ``i + 1`` is folded position
+    ``i``). Chinese: the text without its whitespace.
+
+    >>> outline("it's... me_too", Style.SPACED), outline("네, 알겠어요", Style.EOJEOL)
+    (' it s me too ', ' 네  알겠어요')
+    """
+    if style is Style.SPACED:
+        spaced = (
+            folded.translate(_ASCII_OUTLINE) if folded.isascii() else _NOT_ALNUM.sub(" ", folded)
+        )
+        return " " + " ".join(spaced.split()) + " "
+    if style is Style.EOJEOL:
+        return " " + _NOT_WORD.sub(" ", folded)
+    return "".join(folded.split())

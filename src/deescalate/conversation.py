@@ -1173,6 +1173,10 @@ def _replay(book: Phrasebook, state: ConversationState) -> tuple[dict[str, Any],
     are what the log says, whatever the flags say. Each record's own situation
     and ladder step are checked against the replay too. Safety mode is on if
     anything in the log was said or noted in it.
+
+    A repair record (written by ``resume(..., repair=True)``) acknowledges the
+    problems of the records before it: they are listed in its text and not
+    reported again, while the state it set is still checked against the replay.
     """
     opening = state.model_copy(
         update={
@@ -1190,6 +1194,9 @@ def _replay(book: Phrasebook, state: ConversationState) -> tuple[dict[str, Any],
     current = opening
     problems: list[str] = []
     for number, record in enumerate(state.log, start=1):
+        if record.kind is LogKind.REPAIR:
+            problems.clear()
+            continue
         update: dict[str, Any] = {}
         if record.kind is LogKind.EVENT and record.event is not None:
             update = scratch._event_update(current, record.event)
@@ -1209,7 +1216,7 @@ def _replay(book: Phrasebook, state: ConversationState) -> tuple[dict[str, Any],
             update = scratch._tips_update(current, record.stage)
         elif record.kind is LogKind.SKIP and record.stage is not None:
             update = {"done": _add_stage(current.done, record.stage)}
-        elif record.kind is not LogKind.REPAIR:
+        else:
             problems.append(f"log record {number} ({record.kind.value}) lacks its stage or event")
         if update:
             current = current.model_copy(update=update)
@@ -1221,9 +1228,7 @@ def _replay(book: Phrasebook, state: ConversationState) -> tuple[dict[str, Any],
         )
         pending = record.event if record.kind is LogKind.EVENT else None
         situation = scratch._layers(view, pending)[0]
-        if record.kind is not LogKind.REPAIR and (
-            record.situation != situation or record.ladder_step != current.ladder_step
-        ):
+        if record.situation != situation or record.ladder_step != current.ladder_step:
             problems.append(
                 f"log record {number} says situation {record.situation!r} at ladder step "
                 f"{record.ladder_step}, but the log before it leads to {situation!r} at "

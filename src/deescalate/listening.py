@@ -29,10 +29,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ._patterns import Style, compile_alternation, fold_table, style_for
+from ._patterns import Style, compile_alternation, fold_nfc, fold_table, style_for
+from ._prefilter import Prefilter, available
 from .catalogue import LocaleData, SignalPhrases
 from .errors import InvalidValueError, ValueTooLongError
-from .i18n import negotiate
+from .i18n import Negotiated, negotiate
 from .limits import MAX_UTTERANCE_LENGTH
 from .models import Confidence, Event, Fallback, Signal
 from .render import has_surrogate
@@ -182,9 +183,28 @@ class _Matcher:
     signal, and one pass over them says so."""
     signals: tuple[_SignalMatcher, ...]
     """One matcher per signal the locale has phrases for, most urgent first."""
+    prefilter: Prefilter | None
+    """With the ``fast`` extra: where phrases may start, so that ``any_`` is only tried
+    there instead of scanning the text."""
+
+    def starts(self, folded: str) -> list[int]:
+        """Every place in ``folded`` where a phrase of some signal starts, in order."""
+        any_ = self.any_
+        if any_ is None:
+            return []
+        if self.prefilter is not None:
+            return [place for place in self.prefilter.starts(folded) if any_.match(folded, place)]
+        found = []
+        hit = any_.search(folded)
+        while hit is not None:
+            found.append(hit.start())
+            hit = any_.search(folded, hit.start() + 1)
+        return found
 
 
-def _build(data: LocaleData) -> _Matcher:
+def _build(data: LocaleData, *, fast: bool | None = None) -> _Matcher:
+    """Compile a locale's signal phrases; ``fast`` (by default: when the extra is
+    installed) adds the automaton that finds where phrases may start."""
     style = style_for(data.script)
     matchers: list[_SignalMatcher] = []
     every: list[str] = []
@@ -210,7 +230,8 @@ def _build(data: LocaleData) -> _Matcher:
             )
         )
     any_ = compile_alternation(every, style)
-    return _Matcher(style, any_[0] if any_ is not None else None, tuple(matchers))
+    prefilter = Prefilter(every, style) if (available() if fast is None else fast) else None
+    return _Matcher(style, any_[0] if any_ is not None else None, tuple(matchers), prefilter)
 
 
 # Keyed by the LocaleData object; the entry keeps it alive, so its id is never reused
@@ -236,6 +257,7 @@ def cache_clear() -> None:
     """Forget every compiled matcher (they are rebuilt on the next listen)."""
     with _MATCHERS_LOCK:
         _MATCHERS.clear()
+        _NEGOTIATED.clear()
 
 
 # --- listening --------------------------------------------------------------------
@@ -267,21 +289,61 @@ def listen(book: Phrasebook, text: str, *, locale: str | Sequence[str] = "en") -
     This is :meth:`Phrasebook.listen`; see there.
     """
     text = unicodedata.normalize("NFC", _check_text(text))
-    negotiated = negotiate(locale, book.locales)
-    data = book.locale_data(negotiated.locale)
-    matcher = _matcher(data)
+    negotiated, warnings = _negotiated(locale, book.locales)
+    signals = _hear(_matcher(book.locale_data(negotiated.locale)), text)
+    # Every field is already of its type (and checked where it came from): building the
+    # result without validating it again saves a good part of a plain utterance's time.
+    return Heard.model_construct(
+        text=text,
+        locale=negotiated.locale,
+        signals=signals,
+        fallback=negotiated.fallback,
+        warnings=warnings,
+    )
+
+
+# The locale of a call, negotiated against a phrasebook's locales, with the result's
+# warnings: bounded, and only for a locale given as one string (lists are not hashable).
+_NEGOTIATED: dict[tuple[str, tuple[str, ...]], tuple[Negotiated, tuple[str, ...]]] = {}
+_NEGOTIATED_MAX = 256
+
+
+def _negotiated(
+    locale: str | Sequence[str], available: tuple[str, ...]
+) -> tuple[Negotiated, tuple[str, ...]]:
+    key = (locale, available) if type(locale) is str else None
+    if key is not None:
+        cached = _NEGOTIATED.get(key)
+        if cached is not None:
+            return cached
+    negotiated = negotiate(locale, available)
+    warnings = negotiated.warnings
+    if negotiated.fallback is not None:
+        warnings = (
+            *warnings,
+            f"listened with the {negotiated.locale!r} phrases: the words may be in another "
+            "language, and then nothing is heard",
+        )
+    if key is not None:
+        with _MATCHERS_LOCK:
+            if len(_NEGOTIATED) >= _NEGOTIATED_MAX:
+                _NEGOTIATED.pop(next(iter(_NEGOTIATED)))
+            _NEGOTIATED[key] = (negotiated, warnings)
+    return negotiated, warnings
+
+
+def _hear(matcher: _Matcher, text: str) -> tuple[HeardSignal, ...]:
+    """The signals ``matcher`` hears in ``text`` (in NFC form), most urgent first."""
+    folded = fold_nfc(text, matcher.style)
+    starts = matcher.starts(folded)
+    if not starts:
+        return ()
     signals: list[HeardSignal] = []
-    folded = text.translate(fold_table(matcher.style))
     positions: list[int] | None = None
-    # One pass finds where any phrase starts; there each signal is tried on its own, so
-    # a phrase two signals share is heard as both, and matches may overlap.
+    # Where a phrase starts, each signal is tried on its own, so a phrase two signals
+    # share is heard as both, and matches may overlap.
     found: dict[Signal, list[tuple[int, int, _Phrase]]] = {}
-    position = 0
-    while matcher.any_ is not None:
-        hit = matcher.any_.search(folded, position)
-        if hit is None:
-            break
-        start = hit.start()
+    for start in starts:
         for one in matcher.signals:
             match = one.heard.match(folded, start)
             if match is None:
@@ -290,7 +352,6 @@ def listen(book: Phrasebook, text: str, *, locale: str | Sequence[str] = "en") -
             end = match.end()
             if not any(s <= start and end <= e for s, e, _ in spans):
                 spans.append((start, end, one.owners[(match.lastindex or 1) - 1]))
-        position = start + 1
     for one in matcher.signals:
         heard_spans = found.get(one.signal)
         if not heard_spans:
@@ -318,20 +379,7 @@ def listen(book: Phrasebook, text: str, *, locale: str | Sequence[str] = "en") -
                 )
             )
     signals.sort(key=lambda s: (_RANK[s.signal], s.confidence is Confidence.LOW, s.start))
-    warnings = negotiated.warnings
-    if negotiated.fallback is not None:
-        warnings = (
-            *warnings,
-            f"listened with the {negotiated.locale!r} phrases: the words may be in another "
-            "language, and then nothing is heard",
-        )
-    return Heard(
-        text=text,
-        locale=negotiated.locale,
-        signals=tuple(signals),
-        fallback=negotiated.fallback,
-        warnings=warnings,
-    )
+    return tuple(signals)
 
 
 # --- measuring on a labelled set ---------------------------------------------------
