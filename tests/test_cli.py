@@ -84,9 +84,11 @@ def test_tips_playbook_situations_locales() -> None:
     assert all(r["coverage"] == 100.0 for r in rows)
     zh = next(r for r in rows if r["locale"] == "zh_Hans")
     assert zh["name"] == "Chinese (Simplified)"
+    hant = next(r for r in rows if r["locale"] == "zh_Hant")
+    assert hant["name"] == "Chinese (Traditional)"
 
 
-@pytest.mark.parametrize("locale", ["af", "da", "ko", "ro", "zh_Hans"])
+@pytest.mark.parametrize("locale", ["af", "da", "ko", "ro", "zh_Hans", "zh_Hant"])
 def test_playbook_in_each_locale_has_no_english(locale: str) -> None:
     """A playbook printed in a locale contains no English catalogue text."""
     from deescalate import Phrasebook
@@ -104,7 +106,7 @@ def test_check_passes_on_shipped_catalogues() -> None:
     code, out = run("check")
     assert code == 0
     assert "ok: 0 errors" in out
-    assert out.count("100.0%") == 6
+    assert out.count("100.0%") == 7
 
 
 @pytest.mark.parametrize(

@@ -42,6 +42,10 @@ def _rendered(
         ("zh_Hans", de.Money(200, "CNY"), "¥200", "¥200.00"),
         ("zh_Hans", de.Money(Decimal("12.5"), "CNY"), "¥12.50", "¥12.5的"),
         ("zh_Hans", de.Money(99, "USD"), "US$99", "US$99.00"),
+        # Taiwan writes NT$ (CLDR's bare "$" could be US dollars) and no cents when whole.
+        ("zh_Hant", de.Money(1200, "TWD"), "NT$1,200的", "NT$1,200.00"),
+        ("zh_Hant", de.Money(Decimal("12.5"), "TWD"), "NT$12.50", "NT$13"),
+        ("zh_Hant", de.Money(99, "USD"), "US$99", "US$99.00"),
         # Locales without a money choice keep CLDR's own form.
         ("da", de.Money(Decimal("249.5"), "DKK"), "249,50\xa0kr.", "DKK"),
         ("en", de.Money(Decimal("12.5"), "EUR"), "€12.50", "EUR"),
@@ -65,6 +69,7 @@ def test_money_is_written_the_locales_way(
         ("ro", "14 martie", "14 martie 2025"),
         ("ko", "3월 14일", "2025년 3월 14일"),
         ("zh_Hans", "3月14日", "2025年3月14日"),
+        ("zh_Hant", "3月14日", "2025年3月14日"),
     ],
 )
 def test_a_near_date_has_no_year_on_the_phone_or_in_chat(
@@ -145,6 +150,7 @@ def _load(tmp_path: Path, locale: str, formats: str) -> Path:
         ("en", 'cldr = "xx_YY"', "Babel has no CLDR locale"),
         ("en", 'cldr = "de_DE"', "not CLDR data for en"),
         ("zh_Hans", 'cldr = "zh_Hant_TW"', "not CLDR data for zh_Hans"),
+        ("zh_Hant", 'cldr = "zh_Hans_CN"', "not CLDR data for zh_Hant"),
         ("en", 'money.EUR = { pattern = "#,##0" }', "unknown key"),
         ("en", 'colour = "blue"', "unknown key"),
     ],

@@ -25,7 +25,10 @@ from deescalate.i18n import (
 )
 from deescalate.models import FallbackKind
 
-SHIPPED = ("en", "af", "da", "ro", "ko", "zh_Hans")
+SHIPPED = ("en", "af", "da", "ro", "ko", "zh_Hans", "zh_Hant")
+# A catalogue set with Simplified Chinese only (a company directory, say): what a
+# Traditional request gets where no Hant catalogue exists.
+NO_HANT = tuple(c for c in SHIPPED if c != "zh_Hant")
 
 
 @pytest.fixture(autouse=True)
@@ -274,6 +277,11 @@ def test_get_locale_without_cldr_data(identifier: str) -> None:
         ("zh-Hans", "zh_Hans"),
         ("zh-Hans-CN", "zh_Hans"),
         ("zh_hans_sg", "zh_Hans"),
+        # Traditional Chinese for Taiwan, however spelled
+        ("zh-TW", "zh_Hant"),
+        ("zh-Hant", "zh_Hant"),
+        ("zh-Hant-TW", "zh_Hant"),
+        ("zh_hant_tw", "zh_Hant"),
         # the first preference matches, whatever follows
         (["da", "en"], "da"),
         ("ko;q=0.9, zh-TW;q=0.5", "ko"),
@@ -289,8 +297,8 @@ def test_negotiate_matches_first_preference(
 
 @pytest.mark.parametrize("preferences", ["zh-TW", "zh-HK", "zh-Hant", "zh-MO", "zh-Hant-CN"])
 def test_negotiate_never_gives_simplified_to_traditional(preferences: str) -> None:
-    """A Traditional Chinese request falls back to the default and warns about Hant."""
-    result = negotiate(preferences, SHIPPED)
+    """Without a Hant catalogue, a Traditional request falls back to the default and warns."""
+    result = negotiate(preferences, NO_HANT)
     assert result.locale == "en"
     assert result.fallback is not None
     assert result.fallback.kind is FallbackKind.LOCALE
@@ -302,11 +310,36 @@ def test_negotiate_never_gives_simplified_to_traditional(preferences: str) -> No
     assert "was not used" in warning
 
 
+@pytest.mark.parametrize("preferences", ["zh", "zh-CN", "zh-SG", "zh-Hans", "zh-Hans-TW"])
+def test_negotiate_never_gives_traditional_to_simplified(preferences: str) -> None:
+    """Without a Hans catalogue, a Simplified request falls back too: never to zh_Hant."""
+    no_hans = tuple(c for c in SHIPPED if c != "zh_Hans")
+    result = negotiate(preferences, no_hans)
+    assert result.locale == "en"
+    assert result.fallback is not None
+    assert "Simplified Chinese (Hans)" in result.fallback.reason
+    (warning,) = result.warnings
+    assert "'zh_Hant' was not used" in warning
+
+
+@pytest.mark.parametrize(
+    ("preferences", "expected"),
+    [("zh-TW", "zh_Hant"), ("zh_Hant", "zh_Hant"), ("zh-CN", "zh_Hans"), ("zh", "zh_Hans")],
+)
+def test_shipped_chinese_catalogues_each_serve_their_script(
+    preferences: str, expected: str
+) -> None:
+    """With both shipped, each script's requests reach their own catalogue, not the other."""
+    result = negotiate(preferences, SHIPPED)
+    assert result.locale == expected
+    assert result.fallback is None
+
+
 @pytest.mark.parametrize(
     ("preferences", "expected", "requested", "reason_part"),
     [
-        (["zh-TW", "da"], "da", "zh_TW", "which serves preference 2 ('da')"),
-        ("zh-HK,ro;q=0.5", "ro", "zh_HK", "which serves preference 2 ('ro')"),
+        (["fr-CA", "da"], "da", "fr_CA", "which serves preference 2 ('da')"),
+        ("pt-BR,ro;q=0.5", "ro", "pt_BR", "which serves preference 2 ('ro')"),
         ("xx", "en", "xx", "There is no catalogue for 'xx'; using the default catalogue 'en'"),
         ("tlh-Latn", "en", "tlh_Latn", "no catalogue for 'tlh_Latn'"),
         (["fr", "ro"], "ro", "fr", "There is no catalogue for 'fr'; using 'ro'"),
@@ -330,7 +363,7 @@ def test_negotiate_falls_back(
 
 def test_negotiate_fallback_warns_about_script() -> None:
     """Skipping a Traditional preference for a later one still warns about Hant."""
-    result = negotiate(["zh-TW", "da"], SHIPPED)
+    result = negotiate(["zh-TW", "da"], NO_HANT)
     assert len(result.warnings) == 1
     assert "Traditional Chinese (Hant)" in result.warnings[0]
 

@@ -34,8 +34,8 @@ def _registers(locale: str) -> tuple[de.Register, ...]:
 
 
 def test_every_locale_is_shipped() -> None:
-    """The six locales of the mission ship, Simplified Chinese under its script."""
-    assert set(LOCALES) == {"af", "da", "en", "ko", "ro", "zh_Hans"}
+    """The seven locales ship, each Chinese catalogue under its script."""
+    assert set(LOCALES) == {"af", "da", "en", "ko", "ro", "zh_Hans", "zh_Hant"}
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -178,6 +178,7 @@ def test_playbook_for_every_situation_is_fully_localised(locale: str) -> None:
         ("af", ("12.5", "ZAR"), "R12,50"),
         ("ko", ("12500", "KRW"), "12,500원"),  # the locale's [formats] choice
         ("zh_Hans", ("12.5", "CNY"), "¥12.50"),
+        ("zh_Hant", ("1200", "TWD"), "NT$1,200"),  # the locale's [formats] choice
         ("en", ("12.5", "EUR"), "€12.50"),
     ],
 )
@@ -203,6 +204,7 @@ def test_money_reads_as_the_locale_writes_it(
         ("ro", "A, B sau C"),
         ("af", "A, B of C"),
         ("zh_Hans", "A、B或C"),
+        ("zh_Hant", "A、B或C"),
         ("ko", "A, B 또는 C"),
     ],
 )
@@ -223,6 +225,7 @@ def test_option_lists_use_the_locales_or(locale: str, expected: str) -> None:
         ("af", 1, "one"),
         ("ko", 1, "other"),
         ("zh_Hans", 1, "other"),
+        ("zh_Hant", 3, "other"),
     ],
 )
 def test_plural_forms_by_cldr_category(locale: str, days: int, category: str) -> None:
@@ -256,3 +259,77 @@ def test_simplified_chinese_is_purely_simplified() -> None:
                 src = v.source
                 for text in [src] if isinstance(src, str) else src.values():
                     assert converter.convert(text) == text, (entry_id, text)
+
+
+# OpenCC's Simplified-to-Taiwan conversion also prefers one of two spellings that
+# are both standard in Taiwan (了解/瞭解, 白癡/白痴, 么/麼 in 靠么): such a change
+# is no Simplified character, so it is allowed; any other change is.
+TAIWAN_VARIANTS = frozenset({("了", "瞭"), ("癡", "痴"), ("么", "麼")})
+
+
+def _hant_strings() -> list[tuple[str, str]]:
+    """Every text of the zh_Hant catalogue a person reads, with where it is."""
+    data = BOOK.locale_data("zh_Hant")
+    found: list[tuple[str, str]] = []
+    for entry_id, by_register in data.texts.items():
+        for variants in by_register.values():
+            for v in variants:
+                src = v.source
+                for text in [src] if isinstance(src, str) else src.values():
+                    found.append((entry_id, text))
+    found += [(f"labels.{k}", v) for k, v in data.labels.items()]
+    found += [(f"situations.{k}", v) for k, v in data.situation_names.items()]
+    found += [("never_say", phrase) for phrase in data.never_say]
+    return found
+
+
+def test_traditional_chinese_is_purely_traditional() -> None:
+    """Every zh_Hant text is unchanged by OpenCC's Simplified-to-Traditional (Taiwan) conversion.
+
+    The mirror of the Simplified test: a Simplified character (这, 们, 软) would be
+    converted, so a text that comes back unchanged has none. Every character is
+    also in Big5, the Traditional character set of Taiwan.
+    """
+    import opencc
+
+    converter = opencc.OpenCC("s2tw")
+    for where, text in _hant_strings():
+        converted = converter.convert(text)
+        assert len(converted) == len(text), (where, text, converted)
+        changed = {(a, b) for a, b in zip(text, converted, strict=True) if a != b}
+        assert changed <= TAIWAN_VARIANTS, (where, text, converted)
+        text.encode("big5")
+
+
+def test_traditional_chinese_is_not_converted_simplified() -> None:
+    """zh_Hant is its own text: no entry is a character-for-character conversion of zh_Hans.
+
+    Taiwan vocabulary differs (訊息, 聯絡, 貨態, 工作天), so at least most variants
+    differ from what OpenCC makes of the Simplified line.
+    """
+    import opencc
+
+    converter = opencc.OpenCC("s2tw")
+    hans = BOOK.locale_data("zh_Hans")
+    hant = BOOK.locale_data("zh_Hant")
+    same = total = 0
+    for entry_id, by_register in hant.texts.items():
+        for register, variants in by_register.items():
+            theirs = hans.texts[entry_id].get(register) or next(iter(hans.texts[entry_id].values()))
+            for mine, other in zip(variants, theirs, strict=False):
+                if isinstance(mine.source, str) and isinstance(other.source, str):
+                    total += 1
+                    same += converter.convert(other.source) == mine.source
+    assert total > 300
+    assert same / total < 0.25, f"{same} of {total} variants are OpenCC conversions"
+
+
+def test_traditional_chinese_quotes_are_corner_brackets() -> None:
+    """zh_Hant quotes with 「」 (『』 inside), as Taiwan does: never “” or ‘’."""
+    data = BOOK.locale_data("zh_Hant")
+    assert data.quotes == ("「」", "『』")
+    quoted = [text for _, text in _hant_strings() if "「" in text]
+    assert quoted, "the tips quote sample lines"
+    for where, text in _hant_strings():
+        assert not set(text) & set('“”‘’"'), (where, text)
+        assert text.count("「") == text.count("」"), (where, text)

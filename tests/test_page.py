@@ -17,6 +17,7 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+import deescalate as de
 from browser import axe_problems, chromium
 from server_processes import Server, serve
 
@@ -26,6 +27,7 @@ expect.set_options(timeout=30_000)
 
 DESKTOP = {"width": 1280, "height": 900}
 PANEL = {"width": 360, "height": 800}
+LOCALES = de.Phrasebook.default().locales
 PAYLOAD_LINE = "<img src=x onerror=\"document.body.dataset.owned='yes'\"> Hold on, please."
 PAYLOAD_TIP = "<script>document.body.dataset.owned='yes'</script> Breathe first."
 
@@ -236,7 +238,7 @@ def test_the_translators_view_shows_the_coverage_grid(page: Page) -> None:
     """T shows one coloured table per locale, each cell a count; the shortcut goes back."""
     page.keyboard.press("t")
     tables = page.locator("#coverage table")
-    expect(tables).to_have_count(6)
+    expect(tables).to_have_count(len(LOCALES))
     assert page.locator("#coverage td.full").count() > 0
     assert page.locator("#coverage td.cell").first.inner_text().strip()
     page.keyboard.press("t")
@@ -267,7 +269,7 @@ def test_every_view_passes_axe_at_both_widths(page: Page) -> None:
         scroll = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert scroll <= 0, f"the page scrolls sideways at {width['width']} px"
         page.keyboard.press("t")
-        expect(page.locator("#coverage table")).to_have_count(6)
+        expect(page.locator("#coverage table")).to_have_count(len(LOCALES))
         problems[f"translators {width['width']}"] = axe_problems(page)
     page.set_viewport_size(DESKTOP)
     assert problems == {view: [] for view in problems}

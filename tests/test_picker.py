@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import shutil
 import threading
 from decimal import Decimal
 from pathlib import Path
@@ -362,13 +363,52 @@ def test_english_spellings_need_no_fallback(book: de.Phrasebook, tag: str) -> No
     assert phrase.fallback == ()
 
 
-@pytest.mark.parametrize("tag", ["zh-TW", "zh-HK", "zh-Hant"])
-def test_traditional_chinese_never_gets_simplified(book: de.Phrasebook, tag: str) -> None:
-    """zh-TW/zh-HK fall back to English with a warning, not to the Simplified catalogue."""
+@pytest.mark.parametrize("tag", ["zh-TW", "zh-Hant", "zh-Hant-TW", "zh_hant_tw"])
+def test_traditional_chinese_for_taiwan_spellings(book: de.Phrasebook, tag: str) -> None:
+    """zh-TW, zh-Hant and zh-Hant-TW reach the zh_Hant catalogue with no fallback or warning."""
     phrase = book.pick("calm", locale=tag, seed=1)
+    assert phrase.locale == "zh_Hant"
+    assert phrase.fallback == ()
+    assert phrase.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("tag", "territory"), [("zh-HK", "Hong Kong SAR China"), ("zh-MO", "Macao SAR China")]
+)
+def test_hong_kong_and_macau_get_traditional_with_taiwan_usage(
+    book: de.Phrasebook, tag: str, territory: str
+) -> None:
+    """zh-HK and zh-MO are served zh_Hant, warned that it follows Taiwan usage."""
+    assert book.locale_data("zh_Hant").usage == "TW"
+    phrase = book.pick("calm", locale=tag, seed=1)
+    assert phrase.locale == "zh_Hant"
+    assert phrase.fallback == ()
+    (warning,) = phrase.warnings
+    assert "'zh_Hant' catalogue follows Taiwan usage" in warning
+    assert territory in warning
+    playbook = book.playbook("late-delivery", locale=tag)
+    assert playbook.locale == "zh_Hant"
+    assert any("follows Taiwan usage" in w for w in playbook.warnings)
+
+
+@pytest.mark.parametrize("tag", ["zh-TW", "zh-HK", "zh-MO", "zh-Hant", "zh-Hant-CN"])
+def test_traditional_chinese_never_gets_simplified(book: de.Phrasebook, tag: str) -> None:
+    """Every Traditional request gets Traditional text, never the Simplified catalogue."""
+    phrase = book.pick("calm", locale=tag, seed=1)
+    assert phrase.locale == "zh_Hant"
+    assert phrase.text == book.pick("calm", locale="zh_Hant", seed=1).text
+    assert phrase.text != book.pick("calm", locale="zh_Hans", seed=1).text
+
+
+def test_traditional_request_without_hant_falls_back_to_english(catalogue_dir: Path) -> None:
+    """With only the Simplified catalogue there, zh-TW falls back to English and says why."""
+    shipped = Path(str(de.Phrasebook.default().locale_data("zh_Hans").path))
+    shutil.copy(shipped, catalogue_dir / shipped.name)
+    book = de.Phrasebook.load(catalogue_dir, include_default=False)
+    phrase = book.pick("calm", locale="zh-TW", seed=1)
     assert phrase.locale == "en"
     assert phrase.fallback and phrase.fallback[0].kind is de.FallbackKind.LOCALE
-    assert any("Hant" in w or "Traditional" in w for w in phrase.warnings)
+    assert any("Traditional Chinese (Hant)" in w for w in phrase.warnings)
 
 
 @pytest.mark.parametrize("tag", ["zh", "zh-CN", "zh-SG", "zh-Hans-CN"])

@@ -726,6 +726,7 @@ POFILTER_OFF: dict[str, dict[str, str]] = {
     "ro": {"endpunc": "restating ends with the tag question 'Așa este?' / 'Așa e?'"},
     "ko": {"endpunc": "restating and inviting ends with a confirming question (맞습니까?)"},
     "zh_Hans": {"endpunc": "restating ends with a confirming question (对吗？/好吗？)"},
+    "zh_Hant": {"endpunc": "restating ends with a confirming question (對嗎？/好嗎？)"},
 }
 
 
