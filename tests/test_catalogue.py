@@ -296,3 +296,16 @@ def test_shipped_catalogues_are_read_lazily(tmp_path: Path, catalogue_dir: Path)
     assert book.pick("calm", seed=1).locale == "en"
     with pytest.raises(de.CatalogueSyntaxError):
         book.pick("calm", locale="da")
+
+
+def test_the_shipped_catalogue_of_a_plain_install_is_opened_as_a_directory() -> None:
+    """A package installed as a plain directory has its catalogues opened directly, as a
+    Path to the package's own locales/, with no importlib.resources machinery."""
+    from pathlib import Path
+
+    from deescalate.catalogue import shipped_catalogue
+
+    found = shipped_catalogue()
+    assert isinstance(found, Path)
+    assert found == Path(de.__file__).parent / "locales"
+    assert (found / "entries.toml").is_file()

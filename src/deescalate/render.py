@@ -20,10 +20,10 @@ import datetime
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache, partial
-from typing import Literal
+from typing import Any, Literal
 
 from babel import Locale
 from babel.numbers import (
@@ -82,6 +82,13 @@ _NOT_ALLOWED = {
 # --- declarations and templates --------------------------------------------------
 
 
+def by_fields(self: Any) -> tuple[Any, ...]:
+    """``__reduce__`` for a frozen slotted dataclass without ``__post_init__``: unpickled
+    through its ``__init__``, in about half the time of a slotted dataclass's generic
+    state (the compiled catalogues hold about a thousand such objects per locale)."""
+    return (type(self), tuple(getattr(self, f.name) for f in fields(self)))
+
+
 @dataclass(frozen=True, slots=True)
 class Placeholder:
     """The declaration of one ``{name}`` placeholder of an entry.
@@ -134,6 +141,8 @@ class Template:
     """The placeholder names in the order they appear (a name may repeat)."""
     entry_id: str | None = field(default=None, repr=False, compare=False)
     """The entry the template belongs to, for error messages."""
+
+    __reduce__ = by_fields
 
     @property
     def is_static(self) -> bool:

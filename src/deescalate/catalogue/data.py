@@ -21,6 +21,7 @@ from ..render import (
     Formatter,
     Placeholder,
     Template,
+    by_fields,
 )
 from .toml import find_line
 
@@ -182,6 +183,8 @@ class EntryDef:
     """Each placeholder's name, whether it is text, and its bound formatter (made from
     ``placeholders``, so not compared)."""
 
+    __reduce__ = by_fields
+
 
 @dataclass(frozen=True, slots=True)
 class Variant:
@@ -192,6 +195,8 @@ class Variant:
     forms: Mapping[str, Template] | None
     names: frozenset[str]
     """Every placeholder any form of the variant uses."""
+
+    __reduce__ = by_fields
 
     @property
     def source(self) -> str | Mapping[str, str]:

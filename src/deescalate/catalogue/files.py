@@ -62,7 +62,7 @@ def shipped_catalogue() -> CatalogueDir:
     """
     import sys
 
-    plain = Path(__file__).parent / "locales"
+    plain = Path(__file__).parent.parent / "locales"
     if plain.is_dir():
         return plain
 
