@@ -98,6 +98,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("results",),
     ("selection",),
     ("playbooks",),
+    ("detect",),
     ("listening",),
     ("conversation",),
     ("picker",),

@@ -23,6 +23,7 @@ from .errors import (
     CatalogueTooDeepError,
     CatalogueTooLargeError,
     DeescalateError,
+    DetectUnavailableError,
     DuplicateEntryError,
     InvalidLocaleError,
     InvalidOptionError,
@@ -77,6 +78,8 @@ __all__ = [
     "Conversation",
     "ConversationState",
     "DeescalateError",
+    "DetectUnavailableError",
+    "Detected",
     "DuplicateEntryError",
     "Event",
     "Fallback",
@@ -123,6 +126,7 @@ __all__ = [
     "ValueTooLongError",
     "__version__",
     "cache_clear",
+    "detect_locale",
     "listen",
     "pick",
     "playbook",
@@ -138,6 +142,7 @@ if TYPE_CHECKING:
         LogKind,
         LogRecord,
     )
+    from .detect import Detected, detect_locale
     from .listening import Heard, HeardSignal, Hearing
 
 # Conversations and listening are imported on first use, so `import deescalate` stays
@@ -147,6 +152,8 @@ _LAZY = {
     "ConversationState": "conversation",
     "Event": "conversation",
     "Hearing": "listening",
+    "Detected": "detect",
+    "detect_locale": "detect",
     "LogKind": "conversation",
     "LogRecord": "conversation",
     "Heard": "listening",

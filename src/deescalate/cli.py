@@ -13,6 +13,7 @@ import errno
 import json
 import os
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -177,6 +178,22 @@ def _cmd_listen(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _cmd_detect(args: argparse.Namespace, out: TextIO) -> int:
+    from .detect import detect_locale
+
+    detected = detect_locale(args.text, among=_book(args).locales)
+    if args.json:
+        _emit_json(_dump(detected), out)
+        return EXIT_OK
+    out.write(f"{detected.locale or 'unsure'}: {detected.reason}\n")
+    return EXIT_OK
+
+
+def _columns(text: str) -> int:
+    """How many terminal columns ``text`` takes: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def _cmd_playbook(args: argparse.Namespace, out: TextIO) -> int:
     book = _book(args)
     pb = book.playbook(
@@ -193,7 +210,7 @@ def _cmd_playbook(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_OK
     data = book.locale_data(pb.locale)
     say, advice = data.labels.get("phrases", "Say"), data.labels.get("tips", "Tips")
-    out.write(f"{pb.title}\n{'=' * len(pb.title)}\n")
+    out.write(f"{pb.title}\n{'=' * _columns(pb.title)}\n")
     for number, stage in enumerate(pb.stages, start=1):
         out.write(f"\n{number}. {stage.label}\n")
         if stage.phrases:
@@ -849,10 +866,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--locale",
         default="en",
-        help="the language the customer writes in: a tag, list or Accept-Language (default: en)",
+        help="the language the customer writes in: a tag, list or Accept-Language, or 'auto' "
+        "to detect it (the detect extra) (default: en)",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=_cmd_listen)
+
+    p = commands.add_parser(
+        "detect", help="which shipped locale a message is written in (the detect extra)"
+    )
+    p.add_argument("text", help="one message")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=_cmd_detect)
 
     p = commands.add_parser("situations", help="the situations and what they mean")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -187,6 +187,17 @@ class UnexpectedValueError(DeescalateError, ValueError):
         )
 
 
+class DetectUnavailableError(DeescalateError, ImportError):
+    """Language detection was asked for, but the ``detect`` extra is not installed."""
+
+    def __init__(self, missing: str) -> None:
+        self.missing = missing
+        super().__init__(
+            "detecting the language needs the 'detect' extra "
+            f"(pip install 'deescalate[detect]'): {missing!r} is not installed"
+        )
+
+
 class InvalidValueError(DeescalateError, ValueError):
     """A value that does not fit its placeholder's declared type."""
 

@@ -32,10 +32,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from ._patterns import Style, compile_alternation, fold_nfc, fold_table, style_for
 from ._prefilter import Prefilter, available
 from .catalogue import LocaleData, SignalPhrases
+from .detect import AUTO, Detected, detect_locale
 from .errors import InvalidValueError, ValueTooLongError
 from .i18n import Negotiated, negotiate
 from .limits import MAX_UTTERANCE_LENGTH
-from .models import Confidence, Event, Fallback, Signal
+from .models import Confidence, Event, Fallback, FallbackKind, Signal
 from .render import has_surrogate
 
 if TYPE_CHECKING:
@@ -115,6 +116,9 @@ class Heard(_Frozen):
         default=None, description="Set when the requested locale has no catalogue of its own."
     )
     warnings: tuple[str, ...] = Field(default=(), description="Notes worth showing a developer.")
+    detected: Detected | None = Field(
+        default=None, description="What the language was detected as, for locale='auto'."
+    )
 
     @property
     def safety(self) -> bool:
@@ -289,7 +293,12 @@ def listen(book: Phrasebook, text: str, *, locale: str | Sequence[str] = "en") -
     This is :meth:`Phrasebook.listen`; see there.
     """
     text = unicodedata.normalize("NFC", _check_text(text))
-    negotiated, warnings = _negotiated(locale, book.locales)
+    detected = None
+    if type(locale) is str and locale == AUTO:
+        detected = detect_locale(text, among=book.locales)
+        negotiated, warnings = _detected(detected, book.locales)
+    else:
+        negotiated, warnings = _negotiated(locale, book.locales)
     signals = _hear(_matcher(book.locale_data(negotiated.locale)), text)
     # Every field is already of its type (and checked where it came from): building the
     # result without validating it again saves a good part of a plain utterance's time.
@@ -299,7 +308,21 @@ def listen(book: Phrasebook, text: str, *, locale: str | Sequence[str] = "en") -
         signals=signals,
         fallback=negotiated.fallback,
         warnings=warnings,
+        detected=detected,
     )
+
+
+def _detected(detected: Detected, available: tuple[str, ...]) -> tuple[Negotiated, tuple[str, ...]]:
+    """The catalogue to listen with for ``locale='auto'``: the detected one, or the default."""
+    if detected.locale is not None:
+        return Negotiated(detected.locale), ()
+    default = "en" if "en" in available else available[0]
+    reason = (
+        f"The language could not be told ({detected.reason}); "
+        f"listening with the {default!r} phrases."
+    )
+    fallback = Fallback(kind=FallbackKind.LOCALE, requested=AUTO, used=default, reason=reason)
+    return Negotiated(default, fallback), (reason,)
 
 
 # The locale of a call, negotiated against a phrasebook's locales, with the result's
