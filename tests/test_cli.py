@@ -101,6 +101,22 @@ def test_playbook_in_each_locale_has_no_english(locale: str) -> None:
     assert english.situation_names["late-delivery"] not in out
 
 
+@pytest.mark.parametrize(("locale", "columns"), [("en", 24), ("zh_Hant", 18), ("ko", None)])
+def test_playbook_title_is_underlined_to_its_width_on_screen(
+    locale: str, columns: int | None
+) -> None:
+    """The title's underline is as wide as the title looks: CJK characters take two columns."""
+    import unicodedata
+
+    code, out = run("playbook", "late-delivery", "--locale", locale)
+    title, underline = out.splitlines()[:2]
+    wide = sum(unicodedata.east_asian_width(c) in "WF" for c in title)
+    assert code == 0 and set(underline) == {"="}
+    assert len(underline) == len(title) + wide
+    if columns is not None:
+        assert len(underline) == columns
+
+
 def test_check_passes_on_shipped_catalogues() -> None:
     """check exits 0 and reports 100% for every locale."""
     code, out = run("check")

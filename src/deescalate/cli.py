@@ -13,6 +13,7 @@ import errno
 import json
 import os
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -188,6 +189,11 @@ def _cmd_detect(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _columns(text: str) -> int:
+    """How many terminal columns ``text`` takes: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def _cmd_playbook(args: argparse.Namespace, out: TextIO) -> int:
     book = _book(args)
     pb = book.playbook(
@@ -204,7 +210,7 @@ def _cmd_playbook(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_OK
     data = book.locale_data(pb.locale)
     say, advice = data.labels.get("phrases", "Say"), data.labels.get("tips", "Tips")
-    out.write(f"{pb.title}\n{'=' * len(pb.title)}\n")
+    out.write(f"{pb.title}\n{'=' * _columns(pb.title)}\n")
     for number, stage in enumerate(pb.stages, start=1):
         out.write(f"\n{number}. {stage.label}\n")
         if stage.phrases:
