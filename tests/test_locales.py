@@ -333,3 +333,50 @@ def test_traditional_chinese_quotes_are_corner_brackets() -> None:
     for where, text in _hant_strings():
         assert not set(text) & set('“”‘’"'), (where, text)
         assert text.count("「") == text.count("」"), (where, text)
+
+
+# Mainland words a Traditional conversion keeps but a Taiwanese agent does not say, each with
+# the Taiwan word the catalogue uses instead.
+MAINLAND_WORDS = {
+    "信息": "訊息/資訊",
+    "聯繫": "聯絡",
+    "反饋": "回饋/意見",
+    "質量": "品質",
+    "視頻": "影片",
+    "網絡": "網路",
+    "軟件": "軟體",
+    "短信": "簡訊",
+    "渠道": "管道",
+    "默認": "預設",
+    "登錄": "登入",
+    "工單": "案件",
+    "快遞": "宅配/物流",
+    "投訴": "客訴/申訴",
+    "套餐": "方案",
+    "營業廳": "門市",
+    "保安": "保全",
+    "窗口": "視窗",
+    "通過": "透過",
+    "復盤": "回顧",
+    "咱們": "我們",
+    "領導": "主管",
+    "女士": "小姐",
+    "在線等待": "線上等候",
+    "到賬": "入帳",
+    "工作日": "工作天",
+    "共情": "同理",
+}
+
+
+def test_traditional_chinese_uses_taiwan_words() -> None:
+    """No zh_Hant line, label or name uses a mainland word where Taiwan has its own."""
+    data = BOOK.locale_data("zh_Hant")
+    texts = [(w, t) for w, t in _hant_strings() if w != "never_say"]
+    texts += [(f"glossary.{term}", rule.use) for term, rule in data.glossary.items()]
+    found = [
+        (where, word, MAINLAND_WORDS[word])
+        for where, text in texts
+        for word in MAINLAND_WORDS
+        if word in text
+    ]
+    assert found == []
