@@ -19,7 +19,15 @@ from hypothesis import strategies as st
 
 import deescalate as de
 from deescalate import _prefilter, listening
-from deescalate._patterns import Style, _fold_char, fold_nfc, outline, start_literals
+from deescalate._patterns import (
+    Style,
+    _fold_char,
+    fold_nfc,
+    outline,
+    start_literals,
+    unfold,
+    unfold_positions,
+)
 
 DATA = Path(__file__).parent / "data"
 LOCALES = de.Phrasebook.default().locales
@@ -82,7 +90,7 @@ def test_folding_a_string_at_once_is_folding_it_one_by_one(style: Style, text: s
 
 
 def test_the_fast_extra_is_installed_for_the_suite() -> None:
-    """The suite runs with pyahocorasick, so the automaton's path is the one tested."""
+    """The suite runs with ahocorasick-rs, so the automaton's path is the one tested."""
     assert _prefilter.available()
     matcher = listening._build(de.Phrasebook.default().locale_data("en"))
     assert matcher.prefilter is not None
@@ -93,7 +101,7 @@ def test_start_literals_allow_for_repeated_letters_and_optional_marks() -> None:
     assert start_literals("kill* you", Style.SPACED) == {" kk", " kii", " kill"}
     assert " dont want " in start_literals("don't want", Style.SPACED)
     assert " don t want" in start_literals("don't want", Style.SPACED)  # cut at 10
-    assert start_literals("죽고 싶", Style.EOJEOL) == {" 죽죽", " 죽고"}
+    assert start_literals("죽고 싶", Style.EOJEOL) == {"죽죽", "죽고"}
     assert "不想活" in start_literals("不想活", Style.UNSPACED)
 
 
@@ -102,7 +110,7 @@ def test_start_literals_allow_for_repeated_letters_and_optional_marks() -> None:
     [
         ("it's... me_too", Style.SPACED, " it s me too "),
         ("«nej»\tjeg", Style.SPACED, " nej jeg "),
-        ("네, 알겠어요", Style.EOJEOL, " 네  알겠어요"),
+        ("네, 알겠어요", Style.EOJEOL, "네, 알겠어요"),
         ("我 不想\u3000活", Style.UNSPACED, "我不想活"),
     ],
 )
@@ -163,3 +171,38 @@ def test_both_paths_hear_the_same_in_text_made_of_the_locales_words(
     text = unicodedata.normalize("NFC", text)
     pure, fast = _both(locale)
     assert listening._hear(fast, text) == listening._hear(pure, text)
+
+
+def _positions_one_by_one(text: str, style: Style) -> list[int]:
+    positions = []
+    for index, char in enumerate(text):
+        positions.extend([index] * len(_fold_char(char, style)))
+    return [*positions, len(text)]
+
+
+@pytest.mark.parametrize("style", list(Style))
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(
+        alphabet=st.one_of(
+            st.sampled_from(TRICKY),
+            st.characters(min_codepoint=0x20, max_codepoint=0x24F),
+            st.characters(codec="utf-8"),
+        ),
+        max_size=30,
+    )
+)
+def test_unfold_maps_every_folded_position_back(style: Style, text: str) -> None:
+    """unfold gives, for each folded position, the character it came from (the end last)."""
+    text = unicodedata.normalize("NFC", text)
+    expected = _positions_one_by_one(text, style)
+    moved = unfold_positions(text, style)
+    assert [unfold(position, moved) for position in range(len(expected))] == expected
+
+
+@pytest.mark.parametrize("style", [Style.EOJEOL, Style.UNSPACED])
+def test_plain_cjk_characters_fold_into_one(style: Style) -> None:
+    """The characters the CJK fast fold takes whole each fold into exactly one."""
+    for low, high in PLAIN_RANGES:
+        for code in range(low, high):
+            assert len(_fold_char(chr(code), style)) == 1, hex(code)

@@ -265,6 +265,7 @@ _NOT_PLAIN_CJK = re.compile(
     f"\uac00-\ud7a3\uff01-\uff5e{_PLAIN}]"
 )
 _HANGUL = re.compile("[\uac00-\ud7a3]")
+_ASCII_UPPER = re.compile("[A-Z]")
 
 
 def fold_nfc(text: str, style: Style) -> str:
@@ -295,12 +296,73 @@ def fold_nfc(text: str, style: Style) -> str:
             return _ACCENTS.sub("", folded)
     elif _NOT_PLAIN_CJK.search(text) is None:
         folded = text.replace("`", "'").replace("\u2018", "'").replace("\u2019", "'")
-        if unicodedata.is_normalized("NFKC", folded):
-            return folded.casefold()
-        if _HANGUL.search(folded) is None:
+        if not unicodedata.is_normalized("NFKC", folded):
+            if _HANGUL.search(folded) is not None:
+                return text.translate(fold_table(style))
             # Without Hangul (which NFKD takes apart), NFKD is NFKC here, and faster.
-            return unicodedata.normalize("NFKD", folded).casefold()
+            folded = unicodedata.normalize("NFKD", folded)
+        # Of these characters only the Latin letters have case (full-width ones are
+        # ASCII by now), and for them casefold is lower.
+        return folded.lower() if _ASCII_UPPER.search(folded) else folded
     return text.translate(fold_table(style))
+
+
+_LATIN = re.compile("[\\x00-\\u024f]*")
+
+
+@lru_cache(maxsize=1)
+def _uneven_latin() -> re.Pattern[str]:
+    """The letters up to U+024F that do not fold into exactly one letter (æ, ß, ĳ, ½...)."""
+    uneven = [
+        chr(code) for code in range(0x80, 0x250) if len(_fold_char(chr(code), Style.SPACED)) != 1
+    ]
+    return re.compile(f"[{re.escape(''.join(uneven))}]")
+
+
+def unfold_positions(text: str, style: Style) -> list[tuple[int, int]] | None:
+    """Where folding ``text`` (in NFC form) moves the characters after a place.
+
+    ``None`` when every character folds into exactly one (folded position *i*
+    is position *i* of the text, as for ASCII, Hangul and Han); otherwise the
+    places of the characters that do not, each with the folded length less one,
+    in order. Anything else, character by character: ``[]`` is never returned
+    for such text, and :func:`unfold` handles both.
+    """
+    if text.isascii() or (style is not Style.SPACED and _NOT_PLAIN_CJK.search(text) is None):
+        return None
+    table = fold_table(style)
+    if style is Style.SPACED and _LATIN.fullmatch(text):
+        moved = [
+            (m.start(), len(table[ord(m.group())]) - 1) for m in _uneven_latin().finditer(text)
+        ]
+        return moved or None
+    return [
+        (index, len(table[ord(char)]) - 1)
+        for index, char in enumerate(text)
+        if len(table[ord(char)]) != 1
+    ] or None
+
+
+def unfold(position: int, moved: list[tuple[int, int]] | None) -> int:
+    """The position in the text of folded ``position`` (see :func:`unfold_positions`).
+
+    A position inside what one character folded into is that character's.
+
+    >>> text = "Blåbærgrød"
+    >>> folded = fold(text, Style.SPACED)
+    >>> folded, unfold(folded.index("gr"), unfold_positions(text, Style.SPACED))
+    ('blabaergroed', 6)
+    """
+    if moved is None:
+        return position
+    shift = 0
+    for index, extra in moved:
+        if position < index + shift:
+            break
+        if position <= index + shift + extra:
+            return index
+        shift += extra
+    return position - shift
 
 
 # --- compiling to a regular expression ----------------------------------------------
@@ -516,7 +578,7 @@ def start_literals(phrase: str, style: Style) -> set[str]:
         if len(spelt) > _MAX_KEYS:
             spelt = {s for start in _starts(nodes) for s in _spell(start, style, "", 1, True)}
             break
-    separator = "" if style is Style.UNSPACED else " "
+    separator = " " if style is Style.SPACED else ""
     literals = set()
     for text in spelt:
         literals.add(separator + text)
@@ -574,19 +636,17 @@ def _spell(nodes: tuple[_Node, ...], style: Style, done: str, length: int, first
 
 _ASCII_OUTLINE = {code: " " for code in range(128) if not chr(code).isalnum()}
 _NOT_ALNUM = re.compile(r"[\W_]+")
-_NOT_WORD = re.compile(r"[^\w ]")
 
 
 def outline(folded: str, style: Style) -> str:
     """Folded text as :func:`start_literals` spells it.
 
     Spaced languages: the words of letters and digits, one space between them and
-    one at each end. Korean: a space in front, and a space for every character
-    that is no part of a word (so outline position ``i + 1`` is folded position
-    ``i``). Chinese: the text without its whitespace.
+    one at each end. Korean: the text as it is (a literal found in it is then
+    checked to start an eojeol). Chinese: the text without its whitespace.
 
-    >>> outline("it's... me_too", Style.SPACED), outline("네, 알겠어요", Style.EOJEOL)
-    (' it s me too ', ' 네  알겠어요')
+    >>> outline("it's... me_too", Style.SPACED), outline("我 不想 活", Style.UNSPACED)
+    (' it s me too ', '我不想活')
     """
     if style is Style.SPACED:
         spaced = (
@@ -594,5 +654,5 @@ def outline(folded: str, style: Style) -> str:
         )
         return " " + " ".join(spaced.split()) + " "
     if style is Style.EOJEOL:
-        return " " + _NOT_WORD.sub(" ", folded)
+        return folded
     return "".join(folded.split())

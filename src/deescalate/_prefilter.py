@@ -1,12 +1,12 @@
 """Where in a text a signal phrase may start, found with an Aho–Corasick automaton.
 
 This is the ``fast`` extra (``pip install 'deescalate[fast]'``, which brings
-``pyahocorasick``). Listening works the same without it: one regular expression
-then scans the folded text for every place where a phrase starts. With it, an
-automaton of the literals that begin every phrase (:func:`start_literals`) reads
-the text's outline once, in C, and only the places it names are tried with that
-expression — most utterances name none. Both ways find the same places; a test
-holds them to it.
+``ahocorasick-rs``, the Rust ``aho-corasick`` crate). Listening works the same
+without it: one regular expression then scans the folded text for every place
+where a phrase starts. With it, an automaton of the literals that begin every
+phrase (:func:`start_literals`) reads the text's outline once, natively, and
+only the places it names are tried with that expression — most utterances name
+none. Both ways find the same places; a test holds them to it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ __all__ = ["Prefilter", "available"]
 
 def _load() -> ModuleType | None:
     try:
-        return importlib.import_module("ahocorasick")
+        return importlib.import_module("ahocorasick_rs")
     except ImportError:
         return None
 
@@ -46,29 +46,33 @@ class Prefilter:
 
     def __init__(self, phrases: Iterable[str], style: Style) -> None:
         if _AHOCORASICK is None:  # pragma: no cover - callers ask available() first
-            raise RuntimeError("the 'fast' extra (pyahocorasick) is not installed")
-        automaton = _AHOCORASICK.Automaton()
-        for phrase in phrases:
-            for literal in start_literals(phrase, style):
-                automaton.add_word(literal, len(literal))
-        automaton.make_automaton()
-        self._automaton = automaton
+            raise RuntimeError("the 'fast' extra (ahocorasick-rs) is not installed")
+        literals = sorted(
+            {literal for phrase in phrases for literal in start_literals(phrase, style)}
+        )
+        # An automaton needs at least one word; with none there is nothing to find.
+        self._automaton = _AHOCORASICK.AhoCorasick(literals) if literals else None
         self._style = style
 
     def starts(self, folded: str) -> list[int]:
         """The places in ``folded`` where a phrase may start, in order (a superset of
         those where one does)."""
-        # An automaton with no words at all has nothing to find (and refuses to look).
-        if not len(self._automaton):
-            return []
-        text = outline(folded, self._style)
-        found = {end - length + 1 for end, length in self._automaton.iter(text)}
-        if not found:
+        if self._automaton is None:
             return []
         style = self._style
+        text = outline(folded, style)
+        found = {
+            start for _, start, _ in self._automaton.find_matches_as_indexes(text, overlapping=True)
+        }
+        if not found:
+            return []
         if style is Style.EOJEOL:
-            # The literal's leading space stands for the character before the word.
-            return sorted(found)
+            # A phrase starts an eojeol: where the letter before is part of a word, it cannot.
+            return sorted(
+                place
+                for place in found
+                if not place or not (folded[place - 1].isalnum() or folded[place - 1] == "_")
+            )
         if style is Style.SPACED:
             # The outline has one space before each word: count them to know which word.
             wanted = {text.count(" ", 0, place + 1) - 1 for place in found}

@@ -29,7 +29,15 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ._patterns import Style, compile_alternation, fold_nfc, fold_table, style_for
+from ._patterns import (
+    Style,
+    compile_alternation,
+    compile_phrase,
+    fold_nfc,
+    style_for,
+    unfold,
+    unfold_positions,
+)
 from ._prefilter import Prefilter, available
 from .catalogue import LocaleData, SignalPhrases
 from .detect import AUTO, Detected, detect_locale
@@ -190,6 +198,9 @@ class _Matcher:
     prefilter: Prefilter | None
     """With the ``fast`` extra: where phrases may start, so that ``any_`` is only tried
     there instead of scanning the text."""
+    by_first: Mapping[str, tuple[_SignalMatcher, ...]]
+    """The signals with a phrase that starts with a letter (folded), most urgent first:
+    where a phrase starts, only they are tried."""
 
     def starts(self, folded: str) -> list[int]:
         """Every place in ``folded`` where a phrase of some signal starts, in order."""
@@ -212,6 +223,7 @@ def _build(data: LocaleData, *, fast: bool | None = None) -> _Matcher:
     style = style_for(data.script)
     matchers: list[_SignalMatcher] = []
     every: list[str] = []
+    firsts: dict[str, list[_SignalMatcher]] = {}
     for signal in SIGNAL_ORDER:
         spec = data.signals.get(signal, SignalPhrases((), (), ()))
         # Longer phrases first, so that at one place the fullest reading wins.
@@ -225,17 +237,26 @@ def _build(data: LocaleData, *, fast: bool | None = None) -> _Matcher:
             continue
         every.extend(phrase.source for phrase in phrases)
         negatives = compile_alternation(spec.not_, style)
-        matchers.append(
-            _SignalMatcher(
-                signal,
-                heard[0],
-                tuple(phrases[index] for index in heard[1]),
-                negatives[0] if negatives is not None else None,
-            )
+        matcher = _SignalMatcher(
+            signal,
+            heard[0],
+            tuple(phrases[index] for index in heard[1]),
+            negatives[0] if negatives is not None else None,
         )
+        matchers.append(matcher)
+        for letter in {
+            letters[0] for phrase in phrases for letters, _ in compile_phrase(phrase.source, style)
+        }:
+            firsts.setdefault(letter, []).append(matcher)
     any_ = compile_alternation(every, style)
     prefilter = Prefilter(every, style) if (available() if fast is None else fast) else None
-    return _Matcher(style, any_[0] if any_ is not None else None, tuple(matchers), prefilter)
+    return _Matcher(
+        style,
+        any_[0] if any_ is not None else None,
+        tuple(matchers),
+        prefilter,
+        {letter: tuple(signals) for letter, signals in firsts.items()},
+    )
 
 
 # Keyed by the LocaleData object; the entry keeps it alive, so its id is never reused
@@ -277,16 +298,6 @@ def _check_text(text: object) -> str:
     return text
 
 
-def _offsets(text: str, style: Style) -> list[int]:
-    """Folded position → position in ``text`` (one more entry for the end)."""
-    table = fold_table(style)
-    positions: list[int] = []
-    for index, char in enumerate(text):
-        positions.extend([index] * len(table[ord(char)]))
-    positions.append(len(text))
-    return positions
-
-
 def listen(book: Phrasebook, text: str, *, locale: str | Sequence[str] = "en") -> Heard:
     """What ``text`` signals, heard with the phrases of the catalogue for ``locale``.
 
@@ -300,9 +311,7 @@ def listen(book: Phrasebook, text: str, *, locale: str | Sequence[str] = "en") -
     else:
         negotiated, warnings = _negotiated(locale, book.locales)
     signals = _hear(_matcher(book.locale_data(negotiated.locale)), text)
-    # Every field is already of its type (and checked where it came from): building the
-    # result without validating it again saves a good part of a plain utterance's time.
-    return Heard.model_construct(
+    return Heard(
         text=text,
         locale=negotiated.locale,
         signals=signals,
@@ -362,12 +371,14 @@ def _hear(matcher: _Matcher, text: str) -> tuple[HeardSignal, ...]:
     if not starts:
         return ()
     signals: list[HeardSignal] = []
-    positions: list[int] | None = None
+    moved: list[tuple[int, int]] | None = None
+    unfolding = False  # whether ``moved`` is worked out (only once a signal is heard)
     # Where a phrase starts, each signal is tried on its own, so a phrase two signals
     # share is heard as both, and matches may overlap.
     found: dict[Signal, list[tuple[int, int, _Phrase]]] = {}
+    by_first = matcher.by_first
     for start in starts:
-        for one in matcher.signals:
+        for one in by_first.get(folded[start], ()):
             match = one.heard.match(folded, start)
             if match is None:
                 continue
@@ -383,11 +394,10 @@ def _hear(matcher: _Matcher, text: str) -> tuple[HeardSignal, ...]:
         for start, end, phrase in heard_spans:
             if any(s < end and start < e for s, e in not_spans):
                 continue
-            if positions is None:
-                # ASCII folds letter for letter; anything else may fold one into two or none.
-                positions = [] if text.isascii() else _offsets(text, matcher.style)
-            if positions:
-                start, end = positions[start], positions[end]
+            if not unfolding:
+                # Most text folds letter for letter; some letters fold into two or none.
+                moved, unfolding = unfold_positions(text, matcher.style), True
+            start, end = unfold(start, moved), unfold(end, moved)
             situation, event = _SUGGESTS[phrase.signal]
             signals.append(
                 HeardSignal(
