@@ -497,3 +497,35 @@ def test_check_flags_a_text_that_speaks_of_a_channel_its_entry_leaves_out(
     assert [p.entry_id for p in found] == ["close.acme.hold"]
     assert "on the line" in found[0].message and not report.ok
     assert check(BOOK, ("en",)).ok
+
+
+def test_check_flags_live_contact_wording_in_an_entry_that_reaches_email(
+    catalogue_dir: Path,
+) -> None:
+    """An entry for every channel whose English says 'keep the person talking' is a check
+    error: an email cannot keep anyone talking."""
+    from deescalate.checks import check
+
+    with (catalogue_dir / "entries.toml").open("a", encoding="utf-8") as f:
+        f.write('\n[entries."listen.acme.talk"]\nkind = "tip"\nstage = "listen"\nnotes = "x"\n')
+    with (catalogue_dir / "en.toml").open("a", encoding="utf-8") as f:
+        f.write('\n[entries."listen.acme.talk"]\ntext = ["Keep the caller talking."]\n')
+    report = check(de.Phrasebook.from_directory(catalogue_dir), ("en",))
+    found = [p for p in report.problems if p.code == "channels"]
+    assert [p.entry_id for p in found] == ["listen.acme.talk"]
+    assert "live contact" in found[0].message and not report.ok
+
+
+@pytest.mark.parametrize("locale", BOOK.locales)
+def test_safety_playbooks_by_email_ask_for_no_live_contact(locale: str) -> None:
+    """By email, no safety playbook tells the agent to keep the person talking."""
+    for situation in ("safety-threat", "safety-self-harm", "safety-violence"):
+        ids = {
+            t.id
+            for stage in BOOK.playbook(situation, locale=locale, channel="email").stages
+            for t in stage.tips
+        }
+        assert "listen.safety-violence.threat-to-others" not in ids
+        assert "resolve.safety-threat.emergency-procedure" not in ids
+    chat = BOOK.playbook("safety-violence", locale=locale, channel="chat")
+    assert "listen.safety-violence.threat-to-others" in {t.id for s in chat.stages for t in s.tips}

@@ -118,6 +118,13 @@ _CHANNEL_WORDS: Mapping[Channel, re.Pattern[str]] = {
 }
 """English words that tie a text to one channel (checked in the source locale)."""
 
+_LIVE_WORDS = re.compile(
+    r"\b(keep (?:the person|them|the customer|the caller) talking"
+    r"|stay (?:here )?with (?:me|you|them) (?:now|while))\b",
+    re.IGNORECASE,
+)
+"""English words that ask for a live contact (phone or chat): no email can keep anyone talking."""
+
 
 def _texts(variant: Variant) -> Iterator[str]:
     source = variant.source
@@ -206,9 +213,23 @@ class _Checker:
         in the wording; the English source says which channel it is written for.
         """
         for eid, entry in self.store.neutral.entries.items():
-            if entry.channels == frozenset(Channel) or eid not in self.data.texts:
+            if eid not in self.data.texts:
                 continue
             texts = [t for vs in self.data.texts[eid].values() for v in vs for t in _texts(v)]
+            live = (
+                next((m for m in map(_LIVE_WORDS.search, texts) if m), None)
+                if Channel.EMAIL in entry.channels
+                else None
+            )
+            if live is not None:
+                self.add(
+                    "channels",
+                    f"the text asks for a live contact ({live.group(0)!r}) but the entry's "
+                    "channels include email",
+                    eid,
+                )
+            if entry.channels == frozenset(Channel):
+                continue
             for channel, pattern in _CHANNEL_WORDS.items():
                 if channel in entry.channels:
                     continue
