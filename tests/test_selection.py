@@ -565,3 +565,18 @@ def test_check_allows_hearing_in_a_phone_only_entry(catalogue_dir: Path) -> None
         f.write('\n[entries."calm.acme.hear"]\ntext = ["I can hear how upset you are."]\n')
     report = check(de.Phrasebook.from_directory(catalogue_dir), ("en",))
     assert [p for p in report.problems if p.code == "channels"] == []
+
+
+@pytest.mark.parametrize("locale", BOOK.locales)
+def test_repeat_contact_owns_the_case_instead_of_passing_it_on(locale: str) -> None:
+    """A customer passed around before is never told to expect another hand-over."""
+    passing_on = {"resolve.right-person", "resolve.avoid-transfers", "resolve.connect-right-person"}
+    for channel in (None, "phone", "chat", "email"):
+        playbook = BOOK.playbook("repeat-contact", locale=locale, channel=channel)
+        shown = {line.id for stage in playbook.stages for line in (*stage.phrases, *stage.tips)}
+        assert not shown & passing_on, channel
+    assert "resolve.connect-right-person" in {
+        p.id
+        for s in BOOK.playbook("general", locale=locale, channel="phone").stages
+        for p in s.phrases
+    }
