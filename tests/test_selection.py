@@ -529,3 +529,54 @@ def test_safety_playbooks_by_email_ask_for_no_live_contact(locale: str) -> None:
         assert "resolve.safety-threat.emergency-procedure" not in ids
     chat = BOOK.playbook("safety-violence", locale=locale, channel="chat")
     assert "listen.safety-violence.threat-to-others" in {t.id for s in chat.stages for t in s.tips}
+
+
+@pytest.mark.parametrize("channels", ['["chat"]', '["phone", "email"]', None])
+def test_check_flags_hearing_in_an_entry_that_reaches_chat_or_email(
+    catalogue_dir: Path, channels: str | None
+) -> None:
+    """'I can hear how upset you are' is for the phone: an entry that also reaches chat or
+    email (or every channel) with it is a check error; a phone-only one is not."""
+    from deescalate.checks import check
+
+    line = "" if channels is None else f"channels = {channels}\n"
+    with (catalogue_dir / "entries.toml").open("a", encoding="utf-8") as f:
+        f.write(
+            f'\n[entries."calm.acme.hear"]\nkind = "phrase"\nstage = "calm"\n{line}notes = "x"\n'
+        )
+    with (catalogue_dir / "en.toml").open("a", encoding="utf-8") as f:
+        f.write('\n[entries."calm.acme.hear"]\ntext = ["I can hear how upset you are."]\n')
+    report = check(de.Phrasebook.from_directory(catalogue_dir), ("en",))
+    found = [p for p in report.problems if p.code == "channels"]
+    assert [p.entry_id for p in found] == ["calm.acme.hear"]
+    assert "'can hear'" in found[0].message
+
+
+def test_check_allows_hearing_in_a_phone_only_entry(catalogue_dir: Path) -> None:
+    """The same words in a phone-only entry are what the phone is for: no problem."""
+    from deescalate.checks import check
+
+    with (catalogue_dir / "entries.toml").open("a", encoding="utf-8") as f:
+        f.write(
+            '\n[entries."calm.acme.hear"]\nkind = "phrase"\nstage = "calm"\n'
+            'channels = ["phone"]\nnotes = "x"\n'
+        )
+    with (catalogue_dir / "en.toml").open("a", encoding="utf-8") as f:
+        f.write('\n[entries."calm.acme.hear"]\ntext = ["I can hear how upset you are."]\n')
+    report = check(de.Phrasebook.from_directory(catalogue_dir), ("en",))
+    assert [p for p in report.problems if p.code == "channels"] == []
+
+
+@pytest.mark.parametrize("locale", BOOK.locales)
+def test_repeat_contact_owns_the_case_instead_of_passing_it_on(locale: str) -> None:
+    """A customer passed around before is never told to expect another hand-over."""
+    passing_on = {"resolve.right-person", "resolve.avoid-transfers", "resolve.connect-right-person"}
+    for channel in (None, "phone", "chat", "email"):
+        playbook = BOOK.playbook("repeat-contact", locale=locale, channel=channel)
+        shown = {line.id for stage in playbook.stages for line in (*stage.phrases, *stage.tips)}
+        assert not shown & passing_on, channel
+    assert "resolve.connect-right-person" in {
+        p.id
+        for s in BOOK.playbook("general", locale=locale, channel="phone").stages
+        for p in s.phrases
+    }

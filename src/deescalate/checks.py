@@ -125,6 +125,9 @@ _LIVE_WORDS = re.compile(
 )
 """English words that ask for a live contact (phone or chat): no email can keep anyone talking."""
 
+_HEARING = re.compile(r"\b(?:can|could) hear\b", re.IGNORECASE)
+"""English words that only a voice allows: nobody "can hear" anything in chat or email."""
+
 
 def _texts(variant: Variant) -> Iterator[str]:
     source = variant.source
@@ -226,6 +229,22 @@ class _Checker:
                     "channels",
                     f"the text asks for a live contact ({live.group(0)!r}) but the entry's "
                     "channels include email",
+                    eid,
+                )
+            heard = (
+                next((m for m in map(_HEARING.search, texts) if m), None)
+                # Without the phone, the channel words below already flag it.
+                if Channel.PHONE in entry.channels
+                and entry.channels & {Channel.CHAT, Channel.EMAIL}
+                else None
+            )
+            if heard is not None:
+                self.add(
+                    "channels",
+                    f"the text speaks of hearing ({heard.group(0)!r}) but the entry reaches "
+                    + " and ".join(
+                        c.value for c in (Channel.CHAT, Channel.EMAIL) if c in entry.channels
+                    ),
                     eid,
                 )
             if entry.channels == frozenset(Channel):
