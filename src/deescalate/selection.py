@@ -13,7 +13,7 @@ arguments.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._arguments import check_arguments, check_seed, check_values_mapping, check_variant
@@ -310,7 +310,8 @@ class Selection:
             for v in variants:
                 if v.names <= usable:
                     candidates.append(
-                        self._candidate(
+                        make_candidate(
+                            self._neutral.values,
                             e,
                             v,
                             data,
@@ -519,33 +520,6 @@ class Selection:
                 used=used.value,
                 reason=f"entry {entry.id!r} has no {wanted.value} text in {data.id}",
             ),
-        )
-
-    def _candidate(
-        self,
-        entry: EntryDef,
-        variant: Variant,
-        data: LocaleData,
-        register: Register,
-        fallbacks: Iterable[Fallback],
-        warnings: tuple[str, ...],
-        situation: str,
-        given: frozenset[str] = frozenset(),
-        gloss_locale: str | None = None,
-        channel: Channel | None = None,
-    ) -> Candidate:
-        return make_candidate(
-            self._neutral.values,
-            entry,
-            variant,
-            data,
-            register,
-            fallbacks,
-            warnings,
-            situation,
-            given,
-            gloss_locale,
-            channel,
         )
 
     def gloss(self, chosen: Candidate, values: Values, gloss_locale: str) -> Gloss:
