@@ -570,7 +570,12 @@ def test_check_allows_hearing_in_a_phone_only_entry(catalogue_dir: Path) -> None
 @pytest.mark.parametrize("locale", BOOK.locales)
 def test_repeat_contact_owns_the_case_instead_of_passing_it_on(locale: str) -> None:
     """A customer passed around before is never told to expect another hand-over."""
-    passing_on = {"resolve.right-person", "resolve.avoid-transfers", "resolve.connect-right-person"}
+    passing_on = {
+        "resolve.right-person",
+        "resolve.avoid-transfers",
+        "resolve.connect-right-person",
+        "resolve.email-colleague",
+    }
     for channel in (None, "phone", "chat", "email"):
         playbook = BOOK.playbook("repeat-contact", locale=locale, channel=channel)
         shown = {line.id for stage in playbook.stages for line in (*stage.phrases, *stage.tips)}
