@@ -167,6 +167,9 @@ def test_safety_mode_stays_on_with_the_verbatim_wording_and_the_log_records_it(
     expect(page.locator("#safety")).to_be_visible()
     expect(page.locator("#end")).to_be_hidden()
     expect(page.locator("#line-note")).to_contain_text("verbatim")
+    # The apologise stage of a safety contact thanks the caller: its heading says so.
+    expect(page.locator("#stages")).to_contain_text("Acknowledge")
+    expect(page.locator("#stages")).not_to_contain_text("Apologise")
     assert page.locator("#safety-steps li").count() > 0
     shown = line(page)
     page.keyboard.press("e")  # the end-call shortcut does nothing now

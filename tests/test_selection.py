@@ -235,6 +235,31 @@ def test_situations_json_shows_the_stage_rules() -> None:
     apologise = next(r for r in rows["legal-threat"]["stages"] if r["stage"] == "apologise")
     assert apologise["phrases"] == "replace"
     assert rows["general"]["stages"] == []
+    safety = next(r for r in rows["safety-threat"]["stages"] if r["stage"] == "apologise")
+    assert safety["label"] == "acknowledge" and safety["exclude"] == []
+    assert apologise["label"] is None
+
+
+@pytest.mark.parametrize("locale", BOOK.locales)
+def test_a_safety_playbook_heads_its_apologise_stage_acknowledge(locale: str) -> None:
+    """A safety contact's apologise stage thanks the caller, so it is headed "Acknowledge".
+
+    The situation's label reaches the situations below it; every other stage and
+    situation keeps the stage's own name.
+    """
+    labels = BOOK.locale_data(locale).labels
+    assert labels["acknowledge"] != labels["apologise"]
+    for situation in ("safety-threat", "safety-self-harm", "safety-violence"):
+        for channel in CHANNELS:
+            shown = {
+                s.stage: s.label
+                for s in BOOK.playbook(situation, locale=locale, channel=channel).stages
+            }
+            assert shown[de.Stage.APOLOGISE] == labels["acknowledge"]
+            assert all(shown[s] == labels[s.value] for s in de.Stage if s is not de.Stage.APOLOGISE)
+    for situation in ("general", "distressed", "legal-threat"):
+        apologise = BOOK.playbook(situation, locale=locale).stages[3]
+        assert apologise.stage is de.Stage.APOLOGISE and apologise.label == labels["apologise"]
 
 
 # --- the stage rules, validated ---------------------------------------------------------
@@ -290,6 +315,11 @@ def _with_rule(catalogue_dir: Path, rule: str) -> Path:
             "situations.wants-manager.stages.cool-down.tips",
         ),
         (
+            '\n[situations.wants-manager.stages.close]\nlabel = "farewell"\n',
+            "unknown label 'farewell'; labels: acknowledge, apologise",
+            "situations.wants-manager.stages.close.label",
+        ),
+        (
             '\n[situations.wants-manager.stages.close]\nphrases = "swap"\n',
             "Input should be 'extend' or 'replace'",
             "situations.wants-manager.stages.close.phrases",
@@ -318,7 +348,11 @@ def test_a_bad_stage_rule_names_the_file_line_and_situation(
 
 
 def test_a_rule_on_a_situation_that_inherits_nothing_is_refused(catalogue_dir: Path) -> None:
-    """safety-threat takes nothing from its parent, so a stage rule on it is an error."""
+    """safety-threat takes nothing from its parent, so a rule of inheritance on it is an error.
+
+    A label alone is no such rule: the shipped catalogue gives safety-threat one.
+    """
+    assert BOOK.neutral.situations["safety-threat"].rule(de.Stage.APOLOGISE).label
     entries = catalogue_dir / "entries.toml"
     text = entries.read_text(encoding="utf-8") + (
         '\n[situations.safety-threat.stages.close]\nexclude = ["close.thank"]\n'

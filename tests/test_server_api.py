@@ -124,6 +124,11 @@ def test_locales_stages_and_situations_have_names(client: TestClient) -> None:
     assert situations[0]["id"] == "general"
     assert {s["locale"] for s in situations} == {"ko"}
     assert all(s["label"] and s["label"] != s["id"] for s in situations)
+    labels = de.Phrasebook.default().locale_data("ko").labels
+    headings = {s["id"]: s["stage_labels"] for s in situations}
+    for sid in ("safety-threat", "safety-self-harm", "safety-violence"):
+        assert headings[sid] == {"apologise": labels["acknowledge"]}
+    assert headings["general"] == headings["late-delivery"] == {}
 
 
 def test_check_reports_the_catalogues(client: TestClient) -> None:

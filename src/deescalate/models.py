@@ -345,6 +345,11 @@ class StageRuleInfo(_Frozen):
     exclude: tuple[str, ...] = Field(
         default=(), description="Entry ids of parent lines left out at this stage."
     )
+    label: str | None = Field(
+        default=None,
+        description="The [labels] key of the stage's heading in this situation and those "
+        "below it, where it is not the stage's own name (e.g. 'acknowledge').",
+    )
 
 
 class SituationInfo(_Frozen):

@@ -223,6 +223,7 @@ class Phrasebook:
                         phrases="replace" if rule.phrases == "replace" else "extend",
                         tips="replace" if rule.tips == "replace" else "extend",
                         exclude=tuple(sorted(rule.exclude)),
+                        label=rule.label,
                     )
                     for stage, rule in sorted(
                         s.stages.items(), key=lambda item: list(Stage).index(item[0])

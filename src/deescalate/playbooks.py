@@ -101,6 +101,7 @@ class Playbooks:
             negotiated = remember(self._negotiated, raw[1], self._selection.negotiate(locale))
         data = self._store.locale(negotiated.locale)
         source = self._store.locale(SOURCE_LOCALE)
+        neutral = self._store.neutral
         stages: list[PlaybookStage] = []
         warnings: list[str] = list(negotiated.warnings)
         for stage in Stage:
@@ -113,8 +114,8 @@ class Playbooks:
                 )
                 shown = PlaybookStage.model_construct(
                     stage=stage,
-                    label=data.labels.get(stage.value)
-                    or source.labels.get(stage.value, stage.value),
+                    label=data.labels.get(heading := neutral.stage_label(situation, stage))
+                    or source.labels.get(heading, heading),
                     phrases=phrases,
                     tips=self._selection.tips(
                         stage, situation=situation, locale=locale, channel=channel_, gloss=gloss

@@ -39,7 +39,7 @@ __all__ = ["DIRECTORY", "compile_catalogue", "digest", "read_locale", "read_neut
 DIRECTORY = "_compiled"
 """The sub-directory of ``locales/`` that holds the compiled files in a wheel."""
 
-FORMAT = 4
+FORMAT = 5
 """Bumped whenever the pickled structures change shape."""
 
 _SUFFIX = ".pickle"

@@ -31,7 +31,11 @@ NEUTRAL_FILE = "entries.toml"
 SOURCE_LOCALE = "en"
 """The locale every catalogue is written from, and the last fallback."""
 
-LABEL_KEYS = frozenset([*(s.value for s in Stage), "phrases", "tips"])
+STAGE_LABEL_KEYS = frozenset([*(s.value for s in Stage), "acknowledge"])
+"""The labels a stage heading may take: each stage's own, and the names a
+situation may give a stage instead (``label`` in ``[situations.x.stages.y]``)."""
+
+LABEL_KEYS = STAGE_LABEL_KEYS | {"phrases", "tips"}
 """The keys every locale file's ``[labels]`` table has."""
 
 PAGE_LABEL_KEYS = frozenset(
@@ -130,12 +134,15 @@ class StageRule:
 
     ``extend`` (the default) offers the situation's own lines and then the
     parent's; ``replace`` offers its own alone. ``exclude`` names parent lines
-    (phrases or tips) to leave out of an extension.
+    (phrases or tips) to leave out of an extension. ``label`` names the heading
+    the stage has in this situation and the ones below it (a key of
+    :data:`STAGE_LABEL_KEYS`), where the stage's own name would mislead.
     """
 
     phrases: str = "extend"
     tips: str = "extend"
     exclude: frozenset[str] = frozenset()
+    label: str | None = None
 
     def mode(self, kind: Kind) -> str:
         """The rule for phrases or for tips."""
@@ -247,6 +254,23 @@ class Neutral:
     def origin(self, item_id: str) -> str:
         """The file that defines a situation or entry id."""
         return self.origins.get(item_id, self.path)
+
+    def stage_label(self, situation: str, stage: Stage) -> str:
+        """The ``[labels]`` key of ``stage``'s heading in ``situation``.
+
+        The nearest ``label`` up the situation's chain of inheritance, else the
+        stage's own name: safety-self-harm's apologise stage is "acknowledge",
+        because safety-threat says so.
+        """
+        current = self.situations.get(situation)
+        while current is not None:
+            rule = current.stages.get(stage)
+            if rule is not None and rule.label is not None:
+                return rule.label
+            if not current.inherits or current.parent is None:
+                break
+            current = self.situations.get(current.parent)
+        return stage.value
 
     def line_ids(self, situation: str, stage: Stage, kind: Kind) -> tuple[str, ...]:
         """The entry ids that fit ``situation`` at ``stage``, in order."""

@@ -40,6 +40,7 @@ from .data import (
     OVERLAY_MODES,
     PAGE_LABEL_KEYS,
     SOURCE_LOCALE,
+    STAGE_LABEL_KEYS,
     EntryDef,
     GlossaryTerm,
     LocaleData,
@@ -251,7 +252,16 @@ def _stage_rules(sid: str, spec: Any, path: str, text: str) -> Mapping[Stage, St
                 field=where,
                 line=line,
             ) from None
-        if spec.parent is None or not spec.inherits:
+        if rule.label is not None and rule.label not in STAGE_LABEL_KEYS:
+            raise CatalogueError(
+                f"situation {sid!r}, stage {name!r}: unknown label {rule.label!r}; labels: "
+                + ", ".join(sorted(STAGE_LABEL_KEYS)),
+                path=path,
+                field=f"{where}.label",
+                line=find_line(text, f"situations.{sid}.stages", name, "label") or line,
+            )
+        inheriting = (rule.phrases, rule.tips, rule.exclude) != ("extend", "extend", ())
+        if inheriting and (spec.parent is None or not spec.inherits):
             raise CatalogueError(
                 f"situation {sid!r} inherits nothing, so a stage rule has nothing to extend, "
                 "replace or exclude",
@@ -259,7 +269,7 @@ def _stage_rules(sid: str, spec: Any, path: str, text: str) -> Mapping[Stage, St
                 field=where,
                 line=line,
             )
-        rules[stage] = StageRule(rule.phrases, rule.tips, frozenset(rule.exclude))
+        rules[stage] = StageRule(rule.phrases, rule.tips, frozenset(rule.exclude), rule.label)
     return _frozen(rules)
 
 

@@ -63,6 +63,10 @@ class _StageRuleSpec(_Strict):
     exclude: tuple[str, ...] = Field(
         default=(), description="Entry ids of the parent's lines at this stage to leave out."
     )
+    label: str | None = Field(
+        default=None,
+        description="The [labels] key of the stage's heading here, e.g. 'acknowledge'.",
+    )
 
 
 class _SituationSpec(_Strict):

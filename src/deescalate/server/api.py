@@ -12,6 +12,7 @@ else the ``Accept-Language`` header, else ``en``.
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
@@ -255,16 +256,32 @@ def say_answer(phrase: de.Phrase, loaded: Loaded) -> tuple[str, str]:
 _label_lock = threading.Lock()
 
 
+@dataclass(frozen=True)
+class _Names:
+    """The names of stages and situations in one catalogue locale."""
+
+    locale: str
+    stages: dict[str, str]
+    situations: dict[str, str]
+    headings: dict[str, dict[str, str]]
+    """Situation id → the stages whose heading there is not the stage's own name."""
+
+
 @lru_cache(maxsize=64)
-def _labels(book: de.Phrasebook, locale: str) -> tuple[str, dict[str, str], dict[str, str]]:
-    """(catalogue locale, stage labels, situation names) in a catalogue locale."""
+def _labels(book: de.Phrasebook, locale: str) -> _Names:
+    """The stage labels and situation names in a catalogue locale."""
     general = book.playbook("general", locale=locale)
     stages = {s.stage.value: s.label for s in general.stages}
-    names = {s.id: book.playbook(s.id, locale=general.locale).title for s in book.situations()}
-    return general.locale, stages, names
+    books = {s.id: book.playbook(s.id, locale=general.locale) for s in book.situations()}
+    headings = {
+        sid: {s.stage.value: s.label for s in shown.stages if s.label != stages[s.stage.value]}
+        for sid, shown in books.items()
+    }
+    names = {sid: shown.title for sid, shown in books.items()}
+    return _Names(general.locale, stages, names, headings)
 
 
-def _labels_for(book: de.Phrasebook, locale: Any) -> tuple[str, dict[str, str], dict[str, str]]:
+def _labels_for(book: de.Phrasebook, locale: Any) -> _Names:
     # The cache is keyed on the negotiated catalogue locale, so headers cannot grow it.
     used = book.pick(Stage.CALM, locale=locale, seed=0).locale
     with _label_lock:
@@ -332,7 +349,7 @@ def router(caller: Any, *, keys: bool) -> APIRouter:
     ) -> list[SituationLabel]:
         """The situation taxonomy, ``general`` first, with names in the locale."""
         book = _book(request)
-        used, _, names = _labels_for(book, _locale(locale, accept_language))
+        names = _labels_for(book, _locale(locale, accept_language))
         return [
             SituationLabel(
                 id=s.id,
@@ -340,8 +357,9 @@ def router(caller: Any, *, keys: bool) -> APIRouter:
                 description=s.description,
                 inherits=s.inherits,
                 ladder=s.ladder,
-                label=names.get(s.id, s.id),
-                locale=used,
+                label=names.situations.get(s.id, s.id),
+                stage_labels=names.headings.get(s.id, {}),
+                locale=names.locale,
             )
             for s in book.situations()
         ]
@@ -353,8 +371,11 @@ def router(caller: Any, *, keys: bool) -> APIRouter:
         accept_language: AcceptLanguage = None,
     ) -> list[StageInfo]:
         """The seven stages in order, with names in the locale."""
-        used, labels, _ = _labels_for(_book(request), _locale(locale, accept_language))
-        return [StageInfo(stage=s, label=labels.get(s.value, s.value), locale=used) for s in Stage]
+        names = _labels_for(_book(request), _locale(locale, accept_language))
+        return [
+            StageInfo(stage=s, label=names.stages.get(s.value, s.value), locale=names.locale)
+            for s in Stage
+        ]
 
     @api.get("/tips", response_model=list[de.Tip], tags=["pick"])
     async def tips(

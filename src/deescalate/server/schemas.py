@@ -169,6 +169,11 @@ class SituationLabel(_Body):
     inherits: bool
     ladder: tuple[str, ...]
     label: str = Field(description="The situation's name in the locale.")
+    stage_labels: dict[str, str] = Field(
+        default={},
+        description="The stages whose heading in this situation is not the stage's own name "
+        "(stage → heading in the locale), e.g. safety's apologise stage is 'Acknowledge'.",
+    )
     locale: str = Field(description="The catalogue locale of the label.")
 
 

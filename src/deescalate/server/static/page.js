@@ -375,17 +375,24 @@ function renderLine(repeat) {
   $("line").classList.toggle("verbatim", Boolean(p && p.flags.includes("verbatim")));
 }
 
+// A situation may name a stage differently (safety's apologise stage is "Acknowledge").
+function stageName(stage) {
+  const c = state.conv;
+  const s = c && state.situations.find((x) => x.id === c.situation);
+  return (s && s.stage_labels[stage]) || state.stageNames[stage] || stage;
+}
+
 function renderStages() {
   const items = STAGES.map((stage) => {
     const li = document.createElement("li");
-    li.textContent = state.stageNames[stage] || stage;
+    li.textContent = stageName(stage);
     const index = STAGES.indexOf(state.stage);
     if (stage === state.stage) li.setAttribute("aria-current", "step");
     if (index > -1 && STAGES.indexOf(stage) < index) li.className = "done";
     return li;
   });
   $("stages").replaceChildren(...items);
-  $("stage-name").textContent = state.stage ? state.stageNames[state.stage] || state.stage : "";
+  $("stage-name").textContent = state.stage ? stageName(state.stage) : "";
 }
 
 function renderLadder() {
