@@ -560,3 +560,93 @@ def test_answers_are_cached_on_normalised_input_and_bounded(catalogue_dir: Path)
     de.cache_clear()
     assert not fresh._front and not fresh._selections and not fresh._tips
     assert fresh.pick("calm", locale="en-GB", seed=1) == first
+
+
+def test_a_repeated_seeded_call_without_values_returns_the_first_answer(
+    book: de.Phrasebook,
+) -> None:
+    """A seeded pick or text() made before is answered from its memo: the same result,
+    and the same words as text() of the same arguments."""
+    first = book.pick("calm", locale="da", seed=3)
+    assert book.pick("calm", locale="da", seed=3) is first
+    assert book.text("calm", locale="da", seed=3) == first.text
+    assert book.text("calm", locale="da", seed=3) == first.text
+    assert book._ready and book._ready_texts
+
+
+@pytest.mark.parametrize(
+    ("call", "option"),
+    [
+        (lambda b: b.pick("calm", locale="da", seed=True), "seed"),
+        (lambda b: b.text("calm", locale="da", seed=True), "seed"),
+        (lambda b: b.pick("calm", locale="da", seed=1, strict=1), "strict"),
+        (lambda b: b.playbook("general", locale="da", seed=True), "seed"),
+        (lambda b: b.playbook("general", locale="da", values=[]), "values"),
+    ],
+)
+def test_remembered_answers_do_not_let_an_equal_odd_argument_through(
+    book: de.Phrasebook, call: Any, option: str
+) -> None:
+    """After the valid call (seed=1, strict=False, no values) is remembered, an argument
+    equal to it but of another type (True == 1) is still refused."""
+    book.pick("calm", locale="da", seed=1)
+    book.text("calm", locale="da", seed=1)
+    book.playbook("general", locale="da", seed=1)
+    book.playbook("general", locale="da")
+    with pytest.raises(de.InvalidOptionError, match=option):
+        call(book)
+
+
+def test_a_shared_result_is_not_changed_by_a_later_call_with_values(
+    book: de.Phrasebook,
+) -> None:
+    """The values-free results (a pick's, a playbook's stages) are shared between calls;
+    a call with values makes results of its own and leaves the shared ones as they were."""
+    phrase = book.pick("close", locale="da", seed=2)
+    playbook = book.playbook("billing-error", locale="da")
+    before = (phrase.model_dump(), playbook.model_dump())
+    named = book.pick("close", locale="da", seed=2, values={"name": "Ana"})
+    filled = book.playbook(
+        "billing-error", locale="da", values={"amount": Decimal("12.5"), "currency": "DKK"}
+    )
+    assert filled != playbook
+    assert named.id == phrase.id
+    assert (phrase.model_dump(), playbook.model_dump()) == before
+    assert book.pick("close", locale="da", seed=2) is phrase
+    assert book.playbook("billing-error", locale="da") is playbook
+
+
+def test_a_playbook_of_another_spelling_shares_the_contents(book: de.Phrasebook) -> None:
+    """Two spellings of one locale make equal playbooks from one set of contents."""
+    first = book.playbook("late-delivery", locale="da")
+    second = book.playbook("late-delivery", locale="da-DK")
+    assert second == first and second is not first
+    assert len(book._playbook_builder.contents) == 1
+    assert second.stages[0] is first.stages[0]
+
+
+def test_a_playbook_takes_any_sequence_of_tags(book: de.Phrasebook) -> None:
+    """A deque of tags (a sequence, not hashable) gives the playbook a list of them gives."""
+    import collections
+
+    assert book.playbook("general", locale=collections.deque(["da", "en"])) == book.playbook(
+        "general", locale=["da", "en"]
+    )
+
+
+def test_cache_clear_empties_the_answer_memos(catalogue_dir: Path) -> None:
+    """The memos of finished answers (picks, texts, playbooks and their contents) are
+    bounded and emptied by de.cache_clear()."""
+    from deescalate.picker import MEMO_SIZE
+
+    fresh = de.Phrasebook.from_directory(catalogue_dir)
+    for n in range(MEMO_SIZE + 20):
+        fresh.pick("calm", seed=n)
+        fresh.text("calm", seed=n)
+    assert len(fresh._ready) == len(fresh._ready_texts) == MEMO_SIZE
+    fresh.playbook("general")
+    builder = fresh._playbook_builder
+    assert builder.contents and builder.playbooks
+    de.cache_clear()
+    assert not fresh._ready and not fresh._ready_texts
+    assert not builder.contents and not builder.playbooks

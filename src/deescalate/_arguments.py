@@ -27,7 +27,7 @@ import inspect
 import os
 from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
-from typing import ParamSpec, TypeVar
+from typing import Final, ParamSpec, TypeVar
 
 from .catalogue.store import Store
 from .errors import (
@@ -40,11 +40,13 @@ from .limits import MAX_LOCALE_PREFERENCES, MAX_SEED, MIN_SEED
 from .models import Channel, Register, Stage
 
 __all__ = [
+    "MISS",
     "check_arguments",
     "check_seed",
     "check_values_mapping",
     "check_variant",
     "entry_point",
+    "with_front",
 ]
 
 _P = ParamSpec("_P")
@@ -212,11 +214,33 @@ def check_arguments(**arguments: object) -> None:
             rule(value)
 
 
-def entry_point(func: Callable[_P, _R]) -> Callable[_P, _R]:
+MISS: Final = object()
+"""What a front (see :func:`with_front`) returns when it has no answer."""
+
+
+def with_front(front: Callable[..., object]) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """:func:`entry_point` that first asks ``front``, called with the same arguments.
+
+    ``front`` returns an answer it kept for arguments checked before, or
+    :data:`MISS`; on a miss (or a ``TypeError``: arguments it cannot bind or
+    hash) every argument is checked and ``func`` called. A front must answer
+    only for arguments equal to ones checked before, and must tell apart
+    arguments that are equal but would not pass the checks (``True == 1``).
+    """
+
+    def decorate(func: Callable[_P, _R]) -> Callable[_P, _R]:
+        return entry_point(func, front=front)
+
+    return decorate
+
+
+def entry_point(
+    func: Callable[_P, _R], *, front: Callable[..., object] | None = None
+) -> Callable[_P, _R]:
     """Check every argument of each call to ``func`` by its rule, then call it.
 
     An unexpected keyword argument is an :class:`InvalidOptionError` naming the
-    accepted ones, not a ``TypeError``.
+    accepted ones, not a ``TypeError``. ``front``: see :func:`with_front`.
     """
     signature = inspect.signature(func)
     parameters = signature.parameters
@@ -239,6 +263,13 @@ def entry_point(func: Callable[_P, _R]) -> Callable[_P, _R]:
 
     @functools.wraps(func)
     def checked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if front is not None:
+            try:
+                answer = front(*args, **kwargs)
+            except TypeError:
+                answer = MISS
+            if answer is not MISS:
+                return answer  # type: ignore[return-value]  # the front keeps func's answers
         given = len(args)
         if plain and given <= len(positional) and by_keyword[given].issuperset(kwargs):
             named = dict(zip(positional, args, strict=False))

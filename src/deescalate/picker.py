@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from . import i18n, render
-from ._arguments import check_arguments, check_seed, entry_point
+from ._arguments import MISS, check_arguments, check_seed, entry_point, with_front
 from .catalogue import (
     SOURCE_LOCALE,
     CatalogueDir,
@@ -45,7 +45,7 @@ from .models import (
 )
 from .playbooks import Playbooks
 from .results import CURRENCY, Values, finish, format_values
-from .selection import MEMO_SIZE, LocaleArg, Selection
+from .selection import MEMO_SIZE, LocaleArg, Selection, remember
 
 if TYPE_CHECKING:  # imported on first use (see conversation() and listen())
     from .conversation import Conversation, ConversationState
@@ -83,6 +83,28 @@ def cache_clear() -> None:
         book._clear_caches()
 
 
+def _playbook_front(
+    book: Phrasebook,
+    situation: object = "general",
+    *,
+    locale: object = SOURCE_LOCALE,
+    register: object = None,
+    channel: object = None,
+    values: object = None,
+    seed: object = None,
+    gloss: object = None,
+) -> object:
+    """A repeated playbook call without values: the playbook made for it before, or MISS.
+
+    Asked before any argument is checked (see :func:`with_front`), so it
+    answers only where the arguments equal ones checked before; ``is int``
+    keeps ``True`` (equal to 1) out, to be refused as a seed.
+    """
+    if values is None and (seed is None or seed.__class__ is int):
+        return book._playbooks.get((situation, locale, register, channel, seed, gloss), MISS)
+    return MISS
+
+
 class Phrasebook:
     """The shipped catalogues (and any overlays), ready to pick from.
 
@@ -118,6 +140,8 @@ class Phrasebook:
         # The hot path's caches, looked up here without going through the selection.
         self._front = self._selection.front
         self._picked = self._selection.picked
+        self._ready = self._selection.ready
+        self._ready_texts = self._selection.ready_texts
         self._selections = self._selection.selections
         self._tips = self._selection.tips_front
         self._playbooks = self._playbook_builder.playbooks
@@ -275,6 +299,12 @@ class Phrasebook:
         ``entry`` asks for one entry id (a ladder step, say) and ``variant`` for
         one of its variants.
         """
+        plain = values is None and defaults is None and gloss is None and variant is None
+        if plain and seed.__class__ is int:  # ``is int``: True (== 1) is not a seed
+            try:  # a repeated seeded call without values: its result, in one lookup
+                return self._ready[stage, situation, locale, register, channel, strict, entry, seed]
+            except (KeyError, TypeError):
+                pass
         _check_unkeyed(values, defaults, seed, variant)
         key = (
             stage, situation, locale, register, channel, strict, entry, gloss,
@@ -284,6 +314,10 @@ class Phrasebook:
             chosen = self._picked[key]
         except (KeyError, TypeError):
             chosen = self._selection.chosen(key, values, defaults)
+        if plain and chosen.ready:
+            if seed.__class__ is int:  # the checks above passed: later calls may skip them
+                remember(self._ready, (*key[:7], seed), chosen.prototype)
+            return chosen.prototype
         if defaults:
             values = {**defaults, **values} if values else defaults
         if gloss is None:
@@ -321,6 +355,14 @@ class Phrasebook:
         >>> book.text("restate", locale="en", seed=1, values={"summary": "the parcel is late"})
         'Let me make sure I have this right: the parcel is late.'
         """
+        plain = values is None and defaults is None and variant is None
+        if plain and seed.__class__ is int:  # as in pick(): one lookup for a repeated call
+            try:
+                return self._ready_texts[
+                    stage, situation, locale, register, channel, strict, entry, seed
+                ]
+            except (KeyError, TypeError):
+                pass
         _check_unkeyed(values, defaults, seed, variant)
         key = (
             stage, situation, locale, register, channel, strict, entry, None,
@@ -330,6 +372,10 @@ class Phrasebook:
             chosen = self._picked[key]
         except (KeyError, TypeError):
             chosen = self._selection.chosen(key, values, defaults)
+        if plain and chosen.ready:
+            if seed.__class__ is int:
+                remember(self._ready_texts, (*key[:7], seed), chosen.text)
+            return chosen.text
         if defaults:
             values = {**defaults, **values} if values else defaults
         if chosen.ready:
@@ -406,7 +452,7 @@ class Phrasebook:
             stage, situation=situation, locale=locale, channel=channel, gloss=gloss
         )
 
-    @entry_point
+    @with_front(_playbook_front)
     def playbook(
         self,
         situation: str = "general",

@@ -27,7 +27,7 @@ from .models import (
     coerce_option,
 )
 from .results import Candidate, Values, finish
-from .selection import LocaleArg, Selection, accepted, remember, suits, tupled
+from .selection import LocaleArg, Selection, accepted, remember, suits
 
 __all__ = ["Playbooks"]
 
@@ -47,8 +47,8 @@ class Playbooks:
         self._store = store
         self._neutral = store.neutral
         self._available = store.locales
-        self.stages: dict[Any, tuple[PlaybookStage, tuple[str, ...]]] = {}
-        """Playbook stages without values, with their warnings, built once."""
+        self.contents: dict[Any, dict[str, Any]] = {}
+        """Normalised requests without values → the playbook's fields, made once."""
         self.playbooks: dict[Any, Playbook] = {}
         """Identical playbook calls without values → the playbook."""
         self._negotiated: dict[Any, Negotiated] = {}
@@ -56,7 +56,7 @@ class Playbooks:
 
     def clear(self) -> None:
         """Forget every playbook and stage built."""
-        for memo in (self.stages, self.playbooks, self._negotiated):
+        for memo in (self.contents, self.playbooks, self._negotiated):
             memo.clear()
 
     def build(
@@ -79,69 +79,86 @@ class Playbooks:
         its first fitting variant.
         """
         seed = check_seed(seed)
-        raw = (
-            situation,
-            tupled(locale),
-            register,
-            channel,
-            seed,
-            gloss,
-        )
+        # Any sequence of tags as a tuple: a deque of them is valid, and unhashable.
+        locale_key = locale if isinstance(locale, str) else tuple(locale)
+        raw = (situation, locale_key, register, channel, seed, gloss)
         if not values:
             cached = self.playbooks.get(raw)
             if cached is not None:
                 return cached
         register_ = coerce_option(Register, "register", register)
         channel_ = coerce_option(Channel, "channel", channel)
-        chain = self._selection.situation_chain(situation)
-        defaults = dict(values or {})
-        self._check_playbook_values(situation, chain, defaults.keys())
-        negotiated = self._negotiated.get(raw[1])
-        if negotiated is None:
-            negotiated = remember(self._negotiated, raw[1], self._selection.negotiate(locale))
+        negotiated = self._negotiated.get(locale_key)
+        key = (situation, negotiated, register_, channel_, seed, gloss)
+        # Without values, the contents depend only on the normalised request: made once.
+        # (A key is kept only once its situation and locale were found valid.)
+        contents = None if values or negotiated is None else self.contents.get(key)
+        if contents is None:
+            chain = self._selection.situation_chain(situation)  # validates the id
+            defaults = dict(values or {})
+            if defaults:
+                self._check_playbook_values(situation, chain, defaults.keys())
+            if negotiated is None:
+                negotiated = self._selection.negotiate(locale)
+                remember(self._negotiated, locale_key, negotiated)
+                key = (situation, negotiated, *key[2:])
+                contents = None if values else self.contents.get(key)
+            if contents is None:
+                contents = self._contents(
+                    situation, locale, negotiated, register_, channel_, defaults, seed, gloss
+                )
+                if not values:
+                    remember(self.contents, key, contents, 256)
+        # model_construct, not validation: a playbook builds no pydantic schema.
+        result = Playbook.model_construct(**contents)
+        if not values:
+            remember(self.playbooks, raw, result, 256)
+        return result
+
+    def _contents(
+        self,
+        situation: str,
+        locale: LocaleArg,
+        negotiated: Negotiated,
+        register: Register | None,
+        channel: Channel | None,
+        defaults: dict[str, object],
+        seed: int | None,
+        gloss: str | None,
+    ) -> dict[str, Any]:
+        """The fields of a playbook: its title, register, stages, fallbacks and warnings."""
         data = self._store.locale(negotiated.locale)
         source = self._store.locale(SOURCE_LOCALE)
         neutral = self._store.neutral
         stages: list[PlaybookStage] = []
-        warnings: list[str] = list(negotiated.warnings)
+        warnings = dict.fromkeys(negotiated.warnings)
         for stage in Stage:
-            # A stage without values is the same in every such playbook: built once.
-            key = (stage, situation, negotiated, register_, channel_, seed, gloss)
-            built = None if values else self.stages.get(key)
-            if built is None:
-                phrases = self._playbook_phrases(
-                    stage, situation, locale, register_, channel_, defaults, seed, gloss
-                )
-                shown = PlaybookStage.model_construct(
+            phrases = self._playbook_phrases(
+                stage, situation, locale, register, channel, defaults, seed, gloss
+            )
+            stages.append(
+                PlaybookStage.model_construct(
                     stage=stage,
                     label=data.labels.get(heading := neutral.stage_label(situation, stage))
                     or source.labels.get(heading, heading),
                     phrases=phrases,
                     tips=self._selection.tips(
-                        stage, situation=situation, locale=locale, channel=channel_, gloss=gloss
+                        stage, situation=situation, locale=locale, channel=channel, gloss=gloss
                     ),
                 )
-                built = (shown, tuple(dict.fromkeys(w for p in phrases for w in p.warnings)))
-                if not values:
-                    remember(self.stages, key, built)
-            stages.append(built[0])
-            warnings.extend(w for w in built[1] if w not in warnings)
-        register_used = register_ if register_ in data.registers else data.default_register
-        # model_construct, not validation: a playbook builds no pydantic schema.
-        result = Playbook.model_construct(
-            situation=situation,
-            title=data.situation_names.get(situation)
+            )
+            warnings.update(dict.fromkeys(w for p in phrases for w in p.warnings))
+        return {
+            "situation": situation,
+            "title": data.situation_names.get(situation)
             or source.situation_names.get(situation, situation),
-            locale=data.id,
-            register_=register_used,
-            channel=channel_,
-            stages=tuple(stages),
-            fallback=(negotiated.fallback,) if negotiated.fallback else (),
-            warnings=tuple(warnings),
-        )
-        if not values:
-            remember(self.playbooks, raw, result, 256)
-        return result
+            "locale": data.id,
+            "register_": register if register in data.registers else data.default_register,
+            "channel": channel,
+            "stages": tuple(stages),
+            "fallback": (negotiated.fallback,) if negotiated.fallback else (),
+            "warnings": tuple(warnings),
+        }
 
     def _check_playbook_values(
         self, situation: str, chain: tuple[str, ...], given: Iterable[str]

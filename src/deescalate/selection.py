@@ -36,6 +36,7 @@ from .models import (
     FallbackKind,
     Gloss,
     Kind,
+    Phrase,
     PlaceholderType,
     Register,
     Stage,
@@ -112,6 +113,10 @@ class Selection:
         """Normalised questions → candidates (phrases) or tips."""
         self.picked: dict[Any, Candidate] = {}
         """Raw call arguments with a seed → the candidate chosen."""
+        self.ready: dict[Any, Phrase] = {}
+        """Raw arguments of a seeded pick without values or gloss → its finished result."""
+        self.ready_texts: dict[Any, str] = {}
+        """The same for text(): the arguments → the words."""
         self.tips_front: dict[Any, tuple[Tip, ...]] = {}
         """Raw tips() arguments → the tips."""
         self._random: Callable[[], float] | None = None
@@ -119,7 +124,14 @@ class Selection:
 
     def clear(self) -> None:
         """Forget every answer (loaded locales stay loaded)."""
-        for memo in (self.front, self.selections, self.picked, self.tips_front):
+        for memo in (
+            self.front,
+            self.selections,
+            self.picked,
+            self.ready,
+            self.ready_texts,
+            self.tips_front,
+        ):
             memo.clear()
 
     def negotiate(self, locale: LocaleArg) -> Negotiated:
