@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import doctest
 import json
 import threading
@@ -920,3 +921,53 @@ def test_remembered_states_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [trusted.get(BOOK, t) is not None for t in [*texts, kept]] == [False] * 5 + [True]
     de.cache_clear()
     assert trusted.get(BOOK, kept) is None
+
+
+# --- turns that cost the same however long the contact --------------------------------------
+
+
+def test_a_copy_goes_on_where_the_conversation_was_and_separately() -> None:
+    """copy.copy gives a conversation at the same state; the two then change separately."""
+    conv = start(situation="late-delivery")
+    for stage in ("calm", "listen", "restate"):
+        conv.say(stage)
+    conv.note("insult")
+    twin = copy.copy(conv)
+    assert twin.state == conv.state and twin.ladder == conv.ladder
+    resumed = BOOK.resume(conv.state_json(), clock=fixed_clock())
+    lines = [twin.say(stage).id for stage in ("calm", "apologise", "resolve")]
+    assert lines == [resumed.say(stage).id for stage in ("calm", "apologise", "resolve")]
+    assert len(conv.log) == 4 and len(twin.log) == 7
+    # The original goes on from where it was when copied, as if the copy had not spoken.
+    assert conv.say("calm").id == lines[0]
+
+
+@pytest.mark.parametrize("topic", ["late-delivery", "general", "billing-error"])
+def test_a_long_conversation_chooses_as_one_resumed_at_every_turn(topic: str) -> None:
+    """What a conversation keeps of its log between turns never differs from a fresh count.
+
+    Each turn of one long-lived conversation (lines, events, a failed turn, safety
+    mode) is compared with the same turn of a conversation resumed from its saved
+    state, which counts its log afresh.
+    """
+    conv = start(situation=topic, channel="chat")
+    for turn in range(80):
+        if turn == 25:
+            conv.note("insult")
+        if turn == 40:
+            with pytest.raises(de.DeescalateError):
+                conv.say("resolve", values={"no-such-value": "x"})
+        if turn == 55:
+            conv.note("self-harm", words="I can't go on")
+        stage = conv.next_stage() or de.Stage.CALM
+        if stage is de.Stage.COOL_DOWN:
+            stage = de.Stage.CALM
+        fresh = BOOK.resume(conv.state.model_dump_json(), clock=fixed_clock())
+        mine, theirs = conv.say(stage), fresh.say(stage)
+        assert (mine.id, mine.variant, conv.situation) == (
+            theirs.id,
+            theirs.variant,
+            fresh.situation,
+        )
+    assert conv.safety
+    assert conv.state_json() == conv.state.model_dump_json()

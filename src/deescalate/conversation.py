@@ -328,6 +328,43 @@ class _Pool:
     """The ladder step this line is, or 0 for an ordinary line."""
 
 
+class _Rotation:
+    """What the rotation needs to know of a log, kept up to date as the log grows.
+
+    For each variant said, when it was last said (counting lines only), and how
+    many lines were said: so a turn chooses without reading the log again. It
+    describes exactly the log ``log`` (by identity); any other log is counted
+    afresh.
+    """
+
+    __slots__ = ("last", "log", "said")
+
+    def __init__(self, log: tuple[LogRecord, ...]) -> None:
+        self.log = log
+        self.last: dict[tuple[str, int], int] = {}
+        self.said = 0
+        for record in log:
+            self._count(record)
+
+    def _count(self, record: LogRecord) -> None:
+        if record.kind is LogKind.PHRASE and record.entry is not None:
+            self.last[(record.entry, record.variant or 0)] = self.said
+            self.said += 1
+
+    def add(self, record: LogRecord, log: tuple[LogRecord, ...]) -> None:
+        """Count ``record``, the last of ``log``."""
+        self._count(record)
+        self.log = log
+
+    def copy(self) -> _Rotation:
+        """The same counts, to be kept up to date separately."""
+        other = _Rotation(())
+        other.last = dict(self.last)
+        other.said = self.said
+        other.log = self.log
+        return other
+
+
 # --- the conversation ----------------------------------------------------------------------
 
 
@@ -419,9 +456,14 @@ class Conversation:
         )
         self._size = len(state.model_dump_json()) if size is None else size
         """The size of the state as JSON, kept up to date as the log grows."""
-        self._log_text: tuple[tuple[LogRecord, ...], str] | None = None
-        """A log and its JSON, kept up to date as the log grows; stale once the state's
-        log is another tuple (a turn that failed puts the log before it back)."""
+        self._log_text: tuple[tuple[LogRecord, ...], list[str]] | None = None
+        """A log and the JSON of its records (a piece may hold several), kept up to date
+        as the log grows; stale once the state's log is another tuple (a turn that
+        failed puts the log before it back)."""
+        self._rotation: _Rotation | None = None
+        """The rotation's counts of the state's log (see :class:`_Rotation`)."""
+        self._first_safety: tuple[tuple[LogRecord, ...], Event | None] | None = None
+        """A log and the first safety event noted in it, kept up to date likewise."""
 
     @classmethod
     @entry_point
@@ -450,7 +492,8 @@ class Conversation:
                 trusted = known.state
                 conversation = cls.__new__(cls)
                 conversation._setup(book, trusted, clock, len(state), known.ladder)
-                conversation._log_text = (trusted.log, state[known.log_at : -1])
+                inner = state[known.log_at + 1 : -2]
+                conversation._log_text = (trusted.log, [inner] if inner else [])
                 return conversation
         parsed, size = _parse_state(state)
         fixed, problems = _check_state(book, parsed)
@@ -533,10 +576,10 @@ class Conversation:
             state = self._state
             known = self._log_text
             if known is not None and known[0] is state.log:
-                log = known[1]
+                log = "[" + ",".join(known[1]) + "]"
             else:
                 log = _LOG_JSON.dump_json(state.log).decode()
-                self._log_text = (state.log, log)
+                self._log_text = (state.log, [log[1:-1]] if state.log else [])
             head = state.model_dump_json(exclude={"log"})
             text = head[:-1] + _LOG_KEY + log + "}"
             if expected is None or text == expected:
@@ -581,6 +624,31 @@ class Conversation:
             f"<Conversation topic={s.topic!r} situation={self.situation!r} "
             f"ladder_step={s.ladder_step} safety={s.safety} turns={len(s.log)}>"
         )
+
+    def __copy__(self) -> Conversation:
+        """``copy.copy(conversation)``: a conversation exactly where this one is, to go on
+        separately (the state is frozen, so the two share it until either changes).
+
+        It takes no time that grows with the log: a service that keeps the
+        conversation it stored last can make each turn on a copy, and keep or drop
+        the copy once it knows whether the turn was stored.
+
+        >>> import copy
+        >>> import deescalate as de
+        >>> conv = de.Phrasebook.default().conversation(situation="late-delivery", seed=3)
+        >>> _ = conv.say("calm")
+        >>> other = copy.copy(conv)
+        >>> other.say("listen").id == conv.say("listen").id
+        True
+        """
+        with self._lock:
+            other = Conversation.__new__(Conversation)
+            other._setup(self._book, self._state, self._clock, self._size, self._ladder)
+            rotation = self._rotation
+            if rotation is not None and rotation.log is self._state.log:
+                other._rotation = rotation.copy()
+            other._first_safety = self._first_safety
+            return other
 
     # --- what the agent does ---------------------------------------------------------------
 
@@ -809,7 +877,17 @@ class Conversation:
         log = (*before, record)
         known = self._log_text
         if known is not None and known[0] is before:
-            self._log_text = (log, known[1][:-1] + ("," if before else "") + encoded + "]")
+            known[1].append(encoded)
+            self._log_text = (log, known[1])
+        rotation = self._rotation
+        if rotation is not None and rotation.log is before:
+            rotation.add(record, log)
+        first = self._first_safety
+        if first is not None and first[0] is before:
+            event = first[1]
+            if event is None and record.kind is LogKind.EVENT and record.event in _SAFETY_EVENTS:
+                event = record.event
+            self._first_safety = (log, event)
         self._state = self._state.model_copy(update={**(update or {}), "log": log})
 
     # The state changes each kind of record makes: note(), say() and tips() use these,
@@ -876,10 +954,23 @@ class Conversation:
         situations = self._book.neutral.situations
         if SAFETY_SITUATION in self._book.situation_chain(state.topic):
             return state.topic
-        events = [r.event for r in state.log if r.kind is LogKind.EVENT]
-        first = next((e for e in (*events, pending) if e in _SAFETY_EVENTS), None)
+        first = self._first_safety_event(state.log)
+        if first is None and pending in _SAFETY_EVENTS:
+            first = pending
         specific = _SAFETY_FOR.get(first, SAFETY_SITUATION)
         return specific if specific in situations else SAFETY_SITUATION
+
+    def _first_safety_event(self, log: tuple[LogRecord, ...]) -> Event | None:
+        """The first self-harm or violence event noted in ``log``."""
+        known = self._first_safety
+        if known is not None and known[0] is log:
+            return known[1]
+        first = next(
+            (r.event for r in log if r.kind is LogKind.EVENT and r.event in _SAFETY_EVENTS), None
+        )
+        if log is self._state.log:
+            self._first_safety = (log, first)
+        return first
 
     def _ladder_target(self, stage: Stage, state: ConversationState) -> tuple[int, str] | None:
         """The ladder line for ``stage`` at the current step: the latest step of that stage."""
@@ -953,12 +1044,12 @@ class Conversation:
         self, pairs: tuple[tuple[str, int], ...], state: ConversationState
     ) -> tuple[str, int]:
         """A variant not said yet if there is one (seeded), else the least recently said."""
-        last_said: dict[tuple[str, int], int] = {}
-        said = 0
-        for record in state.log:
-            if record.kind is LogKind.PHRASE and record.entry is not None:
-                last_said[(record.entry, record.variant or 0)] = said
-                said += 1
+        rotation = self._rotation
+        if rotation is None or rotation.log is not state.log:
+            rotation = _Rotation(state.log)
+            if state.log is self._state.log:
+                self._rotation = rotation
+        last_said, said = rotation.last, rotation.said
         fresh = [p for p in pairs if p not in last_said]
         if fresh:
             return fresh[choose(state.seed, len(fresh), said)]

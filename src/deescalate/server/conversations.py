@@ -11,6 +11,7 @@ never say the same line and never lose a turn; a caller that sent
 
 from __future__ import annotations
 
+import copy
 import json
 import secrets
 import threading
@@ -72,24 +73,28 @@ class Loaded:
 
 @dataclass(frozen=True, slots=True)
 class _Written:
-    """A record as this process wrote it last."""
+    """A conversation as this process stored it last."""
 
     version: int
-    data: str
-    state: str
+    head: str
     owner: str
     meta: dict[str, Any]
+    conversation: de.Conversation
+    """Never changed again (callers only read it): each turn goes on with a copy of it."""
+    size: int
+    """About how many characters the stored conversation holds."""
 
 
 class _Recent:
-    """The records this process wrote last, by key, the least recently used forgotten first.
+    """The conversations this process stored last, by key, the least recently used
+    forgotten first.
 
-    The next turn of a conversation starts from the record this process wrote, and
-    the store checks, in the same step as it writes the next one, that the record is
-    still exactly the current one; when another worker wrote in between (or the
-    conversation was deleted, or expired) the check fails and the turn is made again
-    on the record read from the store. So a turn reads the store only when it must,
-    and the store stays the only source of truth.
+    The next turn of a conversation goes on from the conversation this process
+    stored, and the store checks, in the same step as it appends the turn, that the
+    head is still exactly the one stored; when another worker wrote in between (or
+    the conversation was deleted, or expired) the check fails and the turn is made
+    again on the conversation read from the store. So a turn reads the store only
+    when it must, and the store stays the only source of truth.
     """
 
     def __init__(self, entries: int, chars: int) -> None:
@@ -100,7 +105,7 @@ class _Recent:
         self._lock = threading.Lock()
 
     def get(self, key: str) -> _Written | None:
-        """The record written last under ``key``, if remembered."""
+        """The conversation stored last under ``key``, if remembered."""
         with self._lock:
             found = self._items.get(key)
             if found is not None:
@@ -108,26 +113,25 @@ class _Recent:
             return found
 
     def put(self, key: str, written: _Written) -> None:
-        """Remember ``written`` as the record under ``key``."""
+        """Remember ``written`` as the conversation under ``key``."""
         with self._lock:
             self._drop(key)
-            size = len(written.data) + len(written.state)
-            if size > self._limit:
+            if written.size > self._limit:
                 return
             self._items[key] = written
-            self._chars += size
+            self._chars += written.size
             while len(self._items) > self._entries or self._chars > self._limit:
                 self._drop(next(iter(self._items)))
 
     def forget(self, key: str) -> None:
-        """Forget the record under ``key``."""
+        """Forget the conversation under ``key``."""
         with self._lock:
             self._drop(key)
 
     def _drop(self, key: str) -> None:
         old = self._items.pop(key, None)
         if old is not None:
-            self._chars -= len(old.data) + len(old.state)
+            self._chars -= old.size
 
 
 class Conversations:
@@ -143,22 +147,30 @@ class Conversations:
     def _lock(self, key: str) -> threading.Lock:
         return self._locks[zlib.crc32(key.encode()) % _STRIPES]
 
-    # A record is one line of JSON for the service's own notes, then the state's JSON
-    # as the library writes it (Conversation.state_json): the state goes to
-    # Phrasebook.resume as text, with no round trip through Python objects, and a text
-    # this process wrote or already checked is not checked again. A text another
-    # worker wrote is checked in full, so the store stays the only source of truth.
+    # A conversation is stored as a head and parts. The head is one line of JSON for
+    # the service's own notes, then the state's JSON without its log; each write
+    # appends the JSON of the log records it added, as one part. Read back, head and
+    # parts make the state's JSON again (the log is its last field), which goes to
+    # Conversation.resume as text and is checked there in full: the store stays the
+    # only source of truth. A conversation this process stored itself goes on from
+    # the conversation it kept, with nothing to read or check.
 
     @staticmethod
-    def _encode(conversation: de.Conversation, meta: dict[str, Any]) -> tuple[str, str]:
-        """The record's data, and the state's JSON in it."""
-        state = conversation.state_json()
-        return json.dumps(meta) + "\n" + state, state
+    def _head(conversation: de.Conversation, meta: dict[str, Any]) -> str:
+        return json.dumps(meta) + "\n" + conversation.state.model_dump_json(exclude={"log"})
 
-    def _decode(self, key: str, record: Record) -> Loaded:
-        notes, _, state = record.data.partition("\n")
-        conversation = de.Conversation.resume(self.book, state)
-        return Loaded(key, record.version, conversation, json.loads(notes))
+    @staticmethod
+    def _part(conversation: de.Conversation, start: int) -> str:
+        """The JSON of the log records from ``start`` on, joined as the log joins them."""
+        return ",".join(record.model_dump_json() for record in conversation.log[start:])
+
+    def _decode(self, key: str, record: Record) -> tuple[Loaded, int]:
+        notes, _, head = record.head.partition("\n")
+        if not head.endswith("}"):
+            raise de.StateError("stored conversation state is not valid: no state in its head")
+        text = head[:-1] + ',"log":[' + ",".join(record.parts) + "]}"
+        conversation = de.Conversation.resume(self.book, text)
+        return Loaded(key, record.version, conversation, json.loads(notes)), len(text)
 
     # --- the operations ----------------------------------------------------------------
 
@@ -167,20 +179,28 @@ class Conversations:
         conversation = self.book.conversation(**options)
         meta: dict[str, Any] = {"created": time.time()}
         chosen = key or new_id()
-        data, state = self._encode(conversation, meta)
-        if not self.store.create(chosen, owner, data, self.ttl):
+        head = self._head(conversation, meta)
+        if not self.store.create(chosen, owner, head, self.ttl):
             raise ProblemError(409, "conversation-exists", "Conversation exists", "id taken")
-        self._recent.put(chosen, _Written(1, data, state, owner, meta))
+        self._recent.put(chosen, _Written(1, head, owner, meta, conversation, len(head)))
         return Loaded(chosen, 1, conversation, meta)
 
     def load(self, key: str, owner: str) -> Loaded:
         """Read a conversation the caller owns; 404 otherwise."""
+        return self._read(key, owner)[0]
+
+    def _read(self, key: str, owner: str) -> tuple[Loaded, int]:
         if not 0 < len(key) <= MAX_ID:
             raise not_found(key)
         record = self.store.get(key)
         # Another key's conversation is reported exactly like a missing one.
         if record is None or not secrets.compare_digest(record.owner, owner):
             raise not_found(key)
+        recent = self._recent.get(key)
+        if recent is not None and (recent.version, recent.head) == (record.version, record.head):
+            # What this process stored, still the current conversation: nothing to check.
+            conversation = copy.copy(recent.conversation)
+            return Loaded(key, record.version, conversation, recent.meta), recent.size
         return self._decode(key, record)
 
     def change(
@@ -191,9 +211,10 @@ class Conversations:
         *,
         if_match: int | None = None,
     ) -> tuple[T, Loaded]:
-        """Apply ``action`` to the newest state and store the result (compare-and-set).
+        """Apply ``action`` to the newest state and store what it added (compare-and-set).
 
-        ``action`` may also change the record's ``meta`` dict in place.
+        ``action`` may also change the record's ``meta`` dict in place. When it
+        raises, nothing is stored.
         """
         with self._lock(key):
             recent = self._recent.get(key)
@@ -204,25 +225,31 @@ class Conversations:
                     and secrets.compare_digest(recent.owner, owner)
                     and if_match in (None, recent.version)
                 ):
-                    # Written here last: resumed without reading, and written only if
-                    # the store still holds exactly that record.
-                    conversation = de.Conversation.resume(self.book, recent.state)
+                    # Stored here last: carried on without reading, and stored only if
+                    # the store still holds exactly that head.
+                    conversation = copy.copy(recent.conversation)
                     loaded = Loaded(key, recent.version, conversation, recent.meta)
-                    expected = recent.data
+                    size = recent.size
+                    expected = recent.head
                 else:
-                    loaded = self.load(key, owner)
+                    loaded, size = self._read(key, owner)
                     if if_match is not None and loaded.version != if_match:
                         raise stale(loaded.version)
+                conversation = loaded.conversation
+                start = len(conversation.log)
                 meta = dict(loaded.meta)
-                result = action(loaded.conversation, meta)
-                data, state = self._encode(loaded.conversation, meta)
+                result = action(conversation, meta)
+                head = self._head(conversation, meta)
+                part = self._part(conversation, start)
                 version = loaded.version
-                if self.store.replace(key, version, data, self.ttl, expected=expected):
-                    self._recent.put(key, _Written(version + 1, data, state, owner, meta))
-                    return result, Loaded(key, version + 1, loaded.conversation, meta)
+                if self.store.append(key, version, head, part, self.ttl, expected=expected):
+                    size += len(part) + 1
+                    written = _Written(version + 1, head, owner, meta, conversation, size)
+                    self._recent.put(key, written)
+                    return result, Loaded(key, version + 1, conversation, meta)
                 self._recent.forget(key)
                 if recent is not None:
-                    recent = None  # not the current record after all: read it
+                    recent = None  # not the current conversation after all: read it
                     continue
                 if if_match is not None:
                     raise stale(None)
