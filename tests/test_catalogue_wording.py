@@ -205,3 +205,24 @@ def test_a_transfer_to_the_manager_has_its_own_close_on_live_channels(locale: st
         entry="close.wants-manager.handing-over",
     )
     assert line.text and line.id == "close.wants-manager.handing-over"
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance between two labels."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+@pytest.mark.parametrize("locale", BOOK.locales)
+def test_the_acknowledge_heading_cannot_be_misread_as_the_apology(locale: str) -> None:
+    """The safety stage's heading is a word of its own, not the apology heading with one
+    character changed (zh_Hans 致谢共情 next to 致歉共情): at a glance it would read "apologise"."""
+    labels = BOOK.locale_data(locale).labels
+    acknowledge, apologise = labels["acknowledge"], labels["apologise"]
+    assert _distance(acknowledge, apologise) > max(len(acknowledge), len(apologise)) // 2
+    playbook = BOOK.playbook("safety-violence", locale=locale, channel="phone")
+    assert playbook.stages[3].label == acknowledge
