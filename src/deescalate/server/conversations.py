@@ -89,6 +89,22 @@ class _Written:
     """The last of them ("" when there is none)."""
 
 
+def _stored(
+    record: Record, meta: dict[str, Any], conversation: de.Conversation, size: int
+) -> _Written:
+    """What this process knows of ``record`` once it holds it as ``conversation``."""
+    return _Written(
+        version=record.version,
+        head=record.head,
+        owner=record.owner,
+        meta=meta,
+        conversation=conversation,
+        size=size,
+        parts=len(record.parts),
+        last=record.parts[-1] if record.parts else "",
+    )
+
+
 class _Recent:
     """The conversations this process stored last, by key, the least recently used
     forgotten first.
@@ -177,18 +193,7 @@ class Conversations:
             raise de.StateError("stored conversation state is not valid: no state in its head")
         text = head[:-1] + ',"log":[' + ",".join(record.parts) + "]}"
         conversation = de.Conversation.resume(self.book, text)
-        last = record.parts[-1] if record.parts else ""
-        meta = json.loads(notes)
-        return _Written(
-            version=record.version,
-            head=record.head,
-            owner=record.owner,
-            meta=meta,
-            conversation=conversation,
-            size=len(text),
-            parts=len(record.parts),
-            last=last,
-        )
+        return _stored(record, json.loads(notes), conversation, len(text))
 
     def _caught_up(self, known: _Written, record: Record) -> _Written | None:
         """``known`` carried on to ``record``, a later version of the same conversation
@@ -213,18 +218,7 @@ class Conversations:
             conversation.catch_up(head, "[" + ",".join(new) + "]")
         except de.DeescalateError:
             return None  # checked in full instead, which says what is wrong
-        size = known.size + sum(len(part) + 1 for part in new)
-        last = record.parts[-1] if record.parts else ""
-        return _Written(
-            version=record.version,
-            head=record.head,
-            owner=record.owner,
-            meta=meta,
-            conversation=conversation,
-            size=size,
-            parts=len(record.parts),
-            last=last,
-        )
+        return _stored(record, meta, conversation, known.size + sum(len(p) + 1 for p in new))
 
     # --- the operations ----------------------------------------------------------------
 
