@@ -296,9 +296,9 @@ def _with_rule(catalogue_dir: Path, rule: str) -> Path:
             "situations.wants-manager.stages.close.exclude",
         ),
         (
-            '\n[situations.wants-manager.stages.close]\nphrases = "replace"\n',
+            '\n[situations.wants-manager.stages.calm]\nphrases = "replace"\n',
             "the situation has no phrases of its own here: nothing would be left",
-            "situations.wants-manager.stages.close.phrases",
+            "situations.wants-manager.stages.calm.phrases",
         ),
         (
             '\n[situations.wants-manager.stages.apologise]\nphrases = "replace"\n'
