@@ -69,8 +69,28 @@ def test_the_shipped_book_reads_compiled_files_and_gives_the_same_results(
         assert fast.playbook("late-delivery", locale=locale) == book.playbook(
             "late-delivery", locale=locale
         )
-    # The checks still find each entry's lines: the file's text is kept.
-    assert fast.locale_data("da").text == (SHIPPED / "da.toml").read_text("utf-8")
+    # The file's text is not kept, and read again when a check needs a line.
+    assert fast.locale_data("da").text == ""
+    assert fast.store.source_text("da") == (SHIPPED / "da.toml").read_text("utf-8")
+
+
+def test_a_check_of_a_compiled_catalogue_names_the_line(
+    book: de.Phrasebook, shipped_copy: Path
+) -> None:
+    """A problem found in a catalogue read from its compiled form names the file's line, as
+    one found in the TOML does (the file is read again for it)."""
+    from deescalate.catalogue import find_line
+    from deescalate.checks import _Checker
+
+    fast = de.Phrasebook._shipped()
+    lines = []
+    for each in (fast, book):
+        checker = _Checker(each.store, each.locale_data("da"), each.locale_data("en"))
+        checker.add("test", "a problem", "calm.here-to-help", field="formal")
+        lines.append(checker.problems[0].line)
+    text = (shipped_copy / "da.toml").read_text("utf-8")
+    assert lines == [find_line(text, "entries", "calm.here-to-help", "formal")] * 2
+    assert lines[0] is not None
 
 
 def test_an_edited_toml_file_is_read_instead_of_its_stale_compiled_form(

@@ -143,6 +143,8 @@ class _Checker:
         self.data = data
         self.source = source
         self.problems: list[Problem] = []
+        self._text: str | None = None
+        """The locale file's text, read on the first problem that needs a line."""
         self.never_say = Matcher(data.never_say, data.script)
         self.avoid = {
             term: Matcher(rule.avoid, data.script) for term, rule in data.glossary.items()
@@ -159,6 +161,11 @@ class _Checker:
     ) -> None:
         # An entry's texts may come from an overlay file: point there.
         path, text = self.data.origin(entry_id) if entry_id else (self.data.path, "")
+        if entry_id and not text and path == self.data.path:
+            # A compiled catalogue keeps no text: its store reads the file for the line.
+            if self._text is None:
+                self._text = self.store.source_text(self.data.id)
+            text = self._text
         line = find_line(text, "entries", entry_id, field) if entry_id in self.data.texts else None
         self.problems.append(
             Problem(

@@ -97,8 +97,9 @@ def read_locale(
     """The compiled locale file, if made from exactly ``source`` and the neutral file
     whose :func:`digest` is ``neutral_digest``.
 
-    ``text`` (the decoded TOML) is put back into the result, which keeps it to
-    locate problems that ``deescalate check`` finds later; ``shown`` names the file.
+    ``text`` (the decoded TOML, or "" to keep none: the shipped store passes "" and
+    :meth:`Store.source_text` reads the file when a check needs its lines) is put into
+    the result; ``shown`` names the file.
     """
     data = _read(directory, locale_id, _locale_digest(neutral_digest, source))
     return replace(data, text=text, path=shown) if isinstance(data, LocaleData) else None
