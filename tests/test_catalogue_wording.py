@@ -239,3 +239,16 @@ def test_the_acknowledge_heading_cannot_be_misread_as_the_apology(locale: str) -
     assert _distance(acknowledge, apologise) > max(len(acknowledge), len(apologise)) // 2
     playbook = BOOK.playbook("safety-violence", locale=locale, channel="phone")
     assert playbook.stages[3].label == acknowledge
+
+
+@pytest.mark.parametrize("locale", BOOK.locales)
+def test_a_threat_against_others_is_not_thanked(locale: str) -> None:
+    """Under a threat of violence the acknowledge stage neither says nor advises a thank-you
+    (ST-02): its tip says to take the threat seriously; a disclosure of self-harm keeps both."""
+    for channel in CHANNELS:
+        violence = BOOK.playbook("safety-violence", locale=locale, channel=channel).stages[3]
+        shown = {line.id for line in (*violence.phrases, *violence.tips)}
+        assert "apologise.safety-violence.take-seriously" in shown
+        assert not shown & {"apologise.safety-threat.thank", "apologise.safety-threat.thank-you"}
+        harm = BOOK.playbook("safety-self-harm", locale=locale, channel=channel).stages[3]
+        assert "apologise.safety-threat.thank" in {line.id for line in harm.tips}
