@@ -89,7 +89,7 @@ def _graph(*, at_call_time: bool = False) -> dict[str, set[str]]:
 
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "_version", "limits"),
+    ("errors", "_version", "limits", "_records"),
     ("models",),
     ("_files", "i18n"),
     ("formats", "render", "phrasing", "_patterns", "_prefilter"),

@@ -26,12 +26,12 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 from babel import Locale
 
+from ._records import Record
 from .errors import CatalogueError, InvalidLocaleError
 from .i18n import get_locale
 from .models import Channel, PlaceholderType
@@ -62,26 +62,44 @@ LIST_STYLES = (
 DATE_KEYS = (*(c.value for c in Channel), "default")
 """Keys of ``dates``: a channel, or ``default`` for a pick with no channel."""
 
+# Patterns kept as strings: ``re`` compiles each on first use (and caches it), so an
+# import does not pay for the ones a first pick never needs.
 # Date fields only (era, year, quarter, month, week, day, weekday): no times.
-_SKELETON = re.compile(r"[GyYuUQqMLlwWdDFgEec]+")
+_SKELETON = r"[GyYuUQqMLlwWdDFgEec]+"
 # The number part of an LDML pattern: grouping, at least one 0, optional decimals.
-_NUMBER = re.compile(r"[#,]*0[0,]*(?:\.0*#*)?")
-_CURRENCY = re.compile(r"[A-Z]{3}")
+_NUMBER = r"[#,]*0[0,]*(?:\.0*#*)?"
+_CURRENCY = r"[A-Z]{3}"
 _SAMPLE_DATE = datetime.date(2025, 3, 14)
 
 
-@dataclass(frozen=True, slots=True)
-class Formats:
+_NONE: Mapping[str, Any] = MappingProxyType({})
+
+
+class Formats(Record):
     """The formatting choices of one locale file (all optional)."""
 
-    cldr: str | None = None
+    _fields = ("cldr", "money", "dates", "lists")
+    __slots__ = _fields
+    cldr: str | None
     """The CLDR locale whose data formats values, e.g. ``en_GB`` for British English."""
-    money: Mapping[str, MoneyFormat] = field(default_factory=lambda: MappingProxyType({}))
+    money: Mapping[str, MoneyFormat]
     """Currency code (or ``"*"`` for any other) → its number patterns."""
-    dates: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    dates: Mapping[str, str]
     """Channel (or ``"default"``) → CLDR date skeleton; unnamed ones use CLDR's long date."""
-    lists: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    lists: Mapping[str, str]
     """A placeholder's list style (``"and"``, ``"or"``) → the Babel list style to use."""
+
+    def __init__(
+        self,
+        cldr: str | None = None,
+        money: Mapping[str, MoneyFormat] = _NONE,
+        dates: Mapping[str, str] = _NONE,
+        lists: Mapping[str, str] = _NONE,
+    ) -> None:
+        object.__setattr__(self, "cldr", cldr)
+        object.__setattr__(self, "money", money)
+        object.__setattr__(self, "dates", dates)
+        object.__setattr__(self, "lists", lists)
 
     def over(self, base: Formats) -> Formats:
         """These choices laid over ``base``'s (an overlay's over the shipped file's), key by key."""
@@ -191,7 +209,7 @@ def parse_formats(
     for key, skeleton in (raw.get("dates") or {}).items():
         if key not in DATE_KEYS:
             raise fail(f"unknown key {key!r}; expected one of {', '.join(DATE_KEYS)}", "dates")
-        if not _SKELETON.fullmatch(skeleton):
+        if not re.fullmatch(_SKELETON, skeleton):
             raise fail(
                 f"{skeleton!r} is not a CLDR date skeleton (date fields such as y, M, d, E; "
                 "no times)",
@@ -238,7 +256,7 @@ def date_pattern(skeleton: str, locale: Locale) -> object:
 def _known_currency(code: str) -> bool:
     from babel.numbers import is_currency
 
-    return bool(_CURRENCY.fullmatch(code)) and is_currency(code)
+    return bool(re.fullmatch(_CURRENCY, code)) and is_currency(code)
 
 
 def _pattern_problem(pattern: str) -> str | None:
@@ -249,7 +267,7 @@ def _pattern_problem(pattern: str) -> str | None:
         parsed = parse_pattern(pattern)
     except (NumberFormatError, ValueError, TypeError) as err:
         return f"Babel cannot read it as a number pattern ({err})"
-    if not _NUMBER.fullmatch(parsed.number_pattern or ""):
+    if not re.fullmatch(_NUMBER, parsed.number_pattern or ""):
         return (
             "not an LDML number pattern: it needs digits such as '#,##0' or '#,##0.00' "
             "(quote literal text)"

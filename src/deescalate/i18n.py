@@ -16,13 +16,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global, get_locale_identifier, parse_locale
 
+from ._records import Record
 from .errors import InvalidLocaleError, InvalidValueError
 from .limits import MAX_HEADER_LENGTH, MAX_LOCALE_PREFERENCES, MAX_TAG_LENGTH
 from .models import Fallback, FallbackKind
@@ -224,33 +224,59 @@ def get_locale(identifier: str) -> Locale:
 
 # --- negotiation -----------------------------------------------------------------
 
+_set = object.__setattr__
 
-@dataclass(frozen=True, slots=True)
-class Negotiated:
+
+class Negotiated(Record):
     """The outcome of :func:`negotiate`.
 
-    A frozen slotted dataclass rather than a pydantic model: it is built on
-    every uncached negotiation and never validated from outside data.
+    A small frozen record rather than a pydantic model: it is built on every
+    uncached negotiation and never validated from outside data.
     """
+
+    _fields = ("locale", "fallback", "warnings", "matched")
+    __slots__ = _fields
+    _compared = _shown = ("locale", "fallback", "warnings")
+    # ``matched`` is not compared: two requests served alike (``da`` and ``da_DK``)
+    # share cache entries.
 
     locale: str
     """The catalogue identifier chosen, spelled as in ``available``."""
-    fallback: Fallback | None = None
+    fallback: Fallback | None
     """Set when the chosen catalogue does not serve the first preference."""
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...]
     """Plain-English notes on preferences that were skipped for a reason worth knowing."""
-    matched: str | None = field(default=None, compare=False, repr=False)
-    """The preference (normalised) that the chosen catalogue serves; None for the default.
+    matched: str | None
+    """The preference (normalised) that the chosen catalogue serves; None for the default."""
 
-    Not compared: two requests served alike (``da`` and ``da_DK``) share cache entries."""
+    def __init__(
+        self,
+        locale: str,
+        fallback: Fallback | None = None,
+        warnings: tuple[str, ...] = (),
+        matched: str | None = None,
+    ) -> None:
+        _set(self, "locale", locale)
+        _set(self, "fallback", fallback)
+        _set(self, "warnings", warnings)
+        _set(self, "matched", matched)
 
 
-@dataclass(frozen=True, slots=True)
-class _Parts:
+class _Parts(Record):
+    _fields = ("language", "script", "territory", "variant")
+    __slots__ = _fields
     language: str
     script: str | None
     territory: str | None
     variant: str | None
+
+    def __init__(
+        self, language: str, script: str | None, territory: str | None, variant: str | None
+    ) -> None:
+        _set(self, "language", language)
+        _set(self, "script", script)
+        _set(self, "territory", territory)
+        _set(self, "variant", variant)
 
 
 @lru_cache(maxsize=1024)
@@ -410,7 +436,12 @@ def with_usage(negotiated: Negotiated, usage: str | None) -> Negotiated:
     warning = _usage_warning(negotiated.matched, negotiated.locale, usage)
     if warning is None or warning in negotiated.warnings:
         return negotiated
-    return replace(negotiated, warnings=(*negotiated.warnings, warning))
+    return Negotiated(
+        negotiated.locale,
+        negotiated.fallback,
+        (*negotiated.warnings, warning),
+        negotiated.matched,
+    )
 
 
 @lru_cache(maxsize=256)

@@ -29,7 +29,8 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+
+from ._records import Record
 
 __all__ = [
     "Matcher",
@@ -46,18 +47,20 @@ WORD_SCRIPTS = frozenset({"Latn", "Cyrl", "Grek"})
 
 HANGUL_SCRIPTS = frozenset({"Hang", "Kore"})
 
-_PLACEHOLDER = re.compile(r"\{[a-z][a-z0-9_]*\}")
+# Patterns kept as strings: ``re`` compiles each on first use (and caches it), so an
+# import does not pay for the ones a first pick never needs.
+_PLACEHOLDER = r"\{[a-z][a-z0-9_]*\}"
 # Where one spoken phrase ends: repeated wording is counted within a sentence.
-_SENTENCE_END = re.compile(r"[.!?;:…。！？；：]+")
+_SENTENCE_END = r"[.!?;:…。！？；：]+"
 # An apostrophe inside a word ("I'm", "s-a" is a hyphen and splits): kept in units.
-_APOSTROPHE = re.compile(r"(?<=\w)['’ʼ](?=\w)")
+_APOSTROPHE = r"(?<=\w)['’ʼ](?=\w)"
 # The two Romanian letters written with a cedilla by old keyboards and fonts.
 _CEDILLA = str.maketrans({"ş": "ș", "ţ": "ț", "Ş": "Ș", "Ţ": "Ț"})
 
 
 def _spaced(text: str, *, strip_accents: bool, keep: str = "", mark: str = " ") -> str:
     """NFKC and casefolded; spaces collapsed; punctuation and symbols (not ``keep``) as ``mark``."""
-    text = unicodedata.normalize("NFKC", _PLACEHOLDER.sub(" ", text)).translate(_CEDILLA)
+    text = unicodedata.normalize("NFKC", re.sub(_PLACEHOLDER, " ", text)).translate(_CEDILLA)
     text = text.casefold()
     if strip_accents:
         text = unicodedata.normalize("NFD", text)
@@ -136,8 +139,7 @@ class Matcher:
 # --- repeated wording -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class RepetitionRule:
+class RepetitionRule(Record):
     """How much shared wording the entries of one stage and register may have.
 
     ``length`` units in a row (words; eojeol in Korean; characters in Chinese)
@@ -145,9 +147,16 @@ class RepetitionRule:
     ``opener_length`` units at the start of a text.
     """
 
+    _fields = ("length", "max_entries", "opener_length")
+    __slots__ = _fields
     length: int
     max_entries: int
     opener_length: int
+
+    def __init__(self, length: int, max_entries: int, opener_length: int) -> None:
+        object.__setattr__(self, "length", length)
+        object.__setattr__(self, "max_entries", max_entries)
+        object.__setattr__(self, "opener_length", opener_length)
 
 
 _WORD_RULE = RepetitionRule(length=3, max_entries=3, opener_length=2)
@@ -185,8 +194,8 @@ def units(text: str, script: str) -> list[tuple[str, ...]]:
     [('我', '会', '一', '直', '陪', '着', '您')]
     """
     runs: list[tuple[str, ...]] = []
-    for piece in _PLACEHOLDER.split(text):
-        for sentence in _SENTENCE_END.split(_APOSTROPHE.sub("\u02bc", piece)):
+    for piece in re.split(_PLACEHOLDER, text):
+        for sentence in re.split(_SENTENCE_END, re.sub(_APOSTROPHE, "\u02bc", piece)):
             spaced = _spaced(sentence, strip_accents=False, keep="\u02bc")
             if _by_words(script):
                 run = tuple(word.replace("\u02bc", "'") for word in spaced.split())
@@ -197,16 +206,22 @@ def units(text: str, script: str) -> list[tuple[str, ...]]:
     return runs
 
 
-@dataclass(frozen=True, slots=True)
-class Repetition:
+class Repetition(Record):
     """Wording shared by more entries of one group than its rule allows."""
 
+    _fields = ("words", "entries", "opener")
+    __slots__ = _fields
     words: str
     """The shared wording, its units joined as the script writes them."""
     entries: tuple[str, ...]
     """The entries that use it, sorted."""
-    opener: bool = False
+    opener: bool
     """Whether it is the way the texts *start* (rather than words anywhere in them)."""
+
+    def __init__(self, words: str, entries: tuple[str, ...], opener: bool = False) -> None:
+        object.__setattr__(self, "words", words)
+        object.__setattr__(self, "entries", entries)
+        object.__setattr__(self, "opener", opener)
 
 
 def _joined(script: str, span: Sequence[str]) -> str:

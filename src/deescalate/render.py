@@ -20,7 +20,7 @@ import datetime
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache, partial
 from typing import Any, Literal
@@ -35,6 +35,7 @@ from babel.numbers import (
     parse_pattern,
 )
 
+from ._records import Record
 from .errors import (
     InvalidValueError,
     MissingValueError,
@@ -64,11 +65,13 @@ __all__ = [
 ]
 
 
-_NAME = re.compile(r"[a-z][a-z0-9_]*")
+# Patterns kept as strings: ``re`` compiles each on first use (and caches it), so an
+# import does not pay for the ones a first pick never needs.
+_NAME = r"[a-z][a-z0-9_]*"
 # "{{" and "}}" first, so that doubled braces are never read as a placeholder.
-_TOKEN = re.compile(r"\{\{|\}\}|\{[^{}]*\}|[{}]")
-_NUMERIC = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TOKEN = r"\{\{|\}\}|\{[^{}]*\}|[{}]"
+_NUMERIC = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 _LIST_STYLES: dict[str, Literal["standard", "or"]] = {"and": "standard", "or": "or"}
 _NOT_ALLOWED = {
@@ -89,8 +92,7 @@ def by_fields(self: Any) -> tuple[Any, ...]:
     return (type(self), tuple(getattr(self, f.name) for f in fields(self)))
 
 
-@dataclass(frozen=True, slots=True)
-class Placeholder:
+class Placeholder(Record):
     """The declaration of one ``{name}`` placeholder of an entry.
 
     ``style`` joins list values: ``"and"`` gives "a, b and c" (CLDR's standard
@@ -98,14 +100,31 @@ class Placeholder:
     :class:`PlaceholderType`; a bad name, type or style is a :class:`TemplateError`.
     """
 
+    _fields = ("name", "type", "optional", "style", "description")
+    __slots__ = _fields
     name: str
     type: PlaceholderType
-    optional: bool = False
-    style: Literal["and", "or"] = "and"
-    description: str = ""
+    optional: bool
+    style: Literal["and", "or"]
+    description: str
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not _NAME.fullmatch(self.name):
+    def __init__(
+        self,
+        name: str,
+        type: PlaceholderType | str,
+        optional: bool = False,
+        style: Literal["and", "or"] = "and",
+        description: str = "",
+    ) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "type", type)
+        object.__setattr__(self, "optional", optional)
+        object.__setattr__(self, "style", style)
+        object.__setattr__(self, "description", description)
+        self._check()
+
+    def _check(self) -> None:
+        if not isinstance(self.name, str) or not re.fullmatch(_NAME, self.name):
             raise TemplateError(
                 f"placeholder name {self.name!r} is not lowercase ASCII letters, digits "
                 "and '_', starting with a letter"
@@ -124,8 +143,7 @@ class Placeholder:
             )
 
 
-@dataclass(frozen=True, slots=True)
-class Template:
+class Template(Record):
     """A compiled template; build one with :func:`compile_template`.
 
     ``source`` is the text as written and ``names`` the placeholders it uses.
@@ -133,16 +151,33 @@ class Template:
     is a single join.
     """
 
+    _fields = ("source", "names", "literals", "keys", "entry_id")
+    __slots__ = _fields
+    _compared = ("source", "names", "literals", "keys")
+    _shown = ("source", "names")
+
     source: str
     names: frozenset[str]
-    literals: tuple[str, ...] = field(repr=False)
+    literals: tuple[str, ...]
     """The literal text before, between and after the placeholders (one more than keys)."""
-    keys: tuple[str, ...] = field(repr=False)
+    keys: tuple[str, ...]
     """The placeholder names in the order they appear (a name may repeat)."""
-    entry_id: str | None = field(default=None, repr=False, compare=False)
-    """The entry the template belongs to, for error messages."""
+    entry_id: str | None
+    """The entry the template belongs to, for error messages (not compared)."""
 
-    __reduce__ = by_fields
+    def __init__(
+        self,
+        source: str,
+        names: frozenset[str],
+        literals: tuple[str, ...],
+        keys: tuple[str, ...],
+        entry_id: str | None = None,
+    ) -> None:
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "names", names)
+        object.__setattr__(self, "literals", literals)
+        object.__setattr__(self, "keys", keys)
+        object.__setattr__(self, "entry_id", entry_id)
 
     @property
     def is_static(self) -> bool:
@@ -212,7 +247,7 @@ class Template:
 
 def _problem(body: str, piece: str, declared: Mapping[str, Placeholder]) -> str | None:
     """Return what is wrong with one ``{...}`` piece, or None when it is fine."""
-    if _NAME.fullmatch(body):
+    if re.fullmatch(_NAME, body):
         if body in declared:
             return None
         names = ", ".join(f"{{{name}}}" for name in sorted(declared))
@@ -236,6 +271,13 @@ def _problem(body: str, piece: str, declared: Mapping[str, Placeholder]) -> str 
         f"{piece!r} is not a valid placeholder: a name is lowercase ASCII letters, "
         "digits and '_', starting with a letter"
     )
+
+
+@lru_cache(maxsize=256)
+def _shared_names(names: frozenset[str]) -> frozenset[str]:
+    """The first equal set of names seen: templates share one object per set (most
+    have none), and a frozenset takes 216 bytes even when it is empty."""
+    return names
 
 
 def compile_template(
@@ -267,7 +309,7 @@ def compile_template(
     keys: list[str] = []
     current: list[str] = []
     position = 0
-    for match in _TOKEN.finditer(text):
+    for match in re.finditer(_TOKEN, text):
         current.append(text[position : match.start()])
         position = match.end()
         piece = match.group()
@@ -292,7 +334,7 @@ def compile_template(
     literals.append("".join(current))
     return Template(
         source=text,
-        names=frozenset(keys),
+        names=_shared_names(frozenset(keys)),
         literals=tuple(literals),
         keys=tuple(keys),
         entry_id=entry_id,
@@ -360,7 +402,7 @@ def _number(name: str, value: object, expected: str) -> Number:
         if len(value) > MAX_VALUE_LENGTH:
             raise ValueTooLongError(f"the value for {{{name}}}", len(value), MAX_VALUE_LENGTH)
         text = value.strip()
-        if not _NUMERIC.fullmatch(text):
+        if not re.fullmatch(_NUMERIC, text):
             raise InvalidValueError(name, expected, value)
         number = Decimal(text)
     else:
@@ -465,8 +507,7 @@ def _format_number(ph: Placeholder, value: object, locale: Locale, currency: str
     return format_decimal(number, locale=locale)
 
 
-@dataclass(frozen=True, slots=True)
-class MoneyFormat:
+class MoneyFormat(Record):
     """A locale's choice for one currency's amounts: CLDR number patterns Babel applies.
 
     ``format`` is an LDML number pattern (``"#,##0원"``, ``"¤#,##0.00"``) passed to
@@ -476,9 +517,21 @@ class MoneyFormat:
     whole amounts (``"¤#,##0"`` writes ¥200, not ¥200.00), with the pattern's digits.
     """
 
-    format: str | None = None
-    currency_digits: bool = True
-    whole_format: str | None = None
+    _fields = ("format", "currency_digits", "whole_format")
+    __slots__ = _fields
+    format: str | None
+    currency_digits: bool
+    whole_format: str | None
+
+    def __init__(
+        self,
+        format: str | None = None,
+        currency_digits: bool = True,
+        whole_format: str | None = None,
+    ) -> None:
+        object.__setattr__(self, "format", format)
+        object.__setattr__(self, "currency_digits", currency_digits)
+        object.__setattr__(self, "whole_format", whole_format)
 
 
 MONEY_MEMO_SIZE = 1024
@@ -581,7 +634,7 @@ def _format_date(
 ) -> str:
     expected = "a date (datetime.date, datetime.datetime or 'YYYY-MM-DD')"
     if isinstance(value, str):
-        if not _ISO_DATE.fullmatch(value):
+        if not re.fullmatch(_ISO_DATE, value):
             raise InvalidValueError(ph.name, expected, value)
         try:
             value = datetime.date.fromisoformat(value)
@@ -689,5 +742,6 @@ def formatter(
 def cache_clear() -> None:
     """Empty this module's caches (the package's :func:`~deescalate.cache_clear` calls it)."""
     _known_currency.cache_clear()
+    _shared_names.cache_clear()
     _formatted_money.cache_clear()
     _currency_pattern.cache_clear()

@@ -10,11 +10,11 @@ plural forms included); :func:`renderer` only skips work that cannot change its 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from babel import Locale
 
+from ._records import Record
 from .catalogue import EntryDef, LocaleData, Variant
 from .errors import MissingValueError
 from .i18n import get_locale
@@ -169,9 +169,23 @@ def renderer(
     return render_text
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(Record):
     """One variant the picker may choose, with everything known before values arrive."""
+
+    _fields = (
+        "entry",
+        "variant",
+        "data",
+        "babel",
+        "register",
+        "prototype",
+        "text",
+        "fill",
+        "ready",
+        "render",
+        "gloss_locale",
+    )
+    __slots__ = _fields
 
     entry: EntryDef
     variant: Variant
@@ -190,6 +204,33 @@ class Candidate:
     """The text for a call's values (see :func:`renderer`)."""
     gloss_locale: str | None
     """The catalogue locale of the gloss the call asked for, if any."""
+
+    def __init__(
+        self,
+        entry: EntryDef,
+        variant: Variant,
+        data: LocaleData,
+        babel: Locale,
+        register: Register,
+        prototype: Phrase,
+        text: str,
+        fill: Mapping[str, object],
+        ready: bool,
+        render: Callable[[Values], str],
+        gloss_locale: str | None,
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "entry", entry)
+        _set(self, "variant", variant)
+        _set(self, "data", data)
+        _set(self, "babel", babel)
+        _set(self, "register", register)
+        _set(self, "prototype", prototype)
+        _set(self, "text", text)
+        _set(self, "fill", fill)
+        _set(self, "ready", ready)
+        _set(self, "render", render)
+        _set(self, "gloss_locale", gloss_locale)
 
 
 def make_candidate(

@@ -17,6 +17,8 @@ The package answers one question per module, and imports flow one way:
 * :mod:`.store` — :class:`Store`, one phrasebook's catalogues, each locale read on first use.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .data import (
     LABEL_KEYS,
     NEUTRAL_FILE,
@@ -47,16 +49,40 @@ from .files import (
     read_toml,
     shipped_catalogue,
 )
-from .load import (
-    layer_overlays,
-    load_locale,
-    load_neutral,
-    load_overlay_locale,
-    require_cldr,
-    require_source_texts,
-)
 from .store import HasStore, Store, shipped_store, store_of
 from .toml import decode_toml, find_line, find_text_line, parse_toml
+
+if TYPE_CHECKING:
+    from .load import (
+        layer_overlays,
+        load_locale,
+        load_neutral,
+        load_overlay_locale,
+        require_cldr,
+        require_source_texts,
+    )
+
+_LOADING = frozenset(
+    [
+        "layer_overlays",
+        "load_locale",
+        "load_neutral",
+        "load_overlay_locale",
+        "require_cldr",
+        "require_source_texts",
+    ]
+)
+"""Names of :mod:`.load`, imported on first use: a first pick from the compiled
+catalogues validates nothing and should not pay for the validation code."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LOADING:
+        from . import load
+
+        return getattr(load, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "LABEL_KEYS",

@@ -26,20 +26,17 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .._files import write_atomically
 from .._version import __version__
 from ..errors import DeescalateError
 from .data import NEUTRAL_FILE, LocaleData, Neutral, _frozen
 from .files import CatalogueDir, discover_locales
-from .load import load_locale, load_neutral
-from .toml import parse_toml
 
 __all__ = ["DIRECTORY", "compile_catalogue", "digest", "read_locale", "read_neutral"]
 
 DIRECTORY = "_compiled"
 """The sub-directory of ``locales/`` that holds the compiled files in a wheel."""
 
-FORMAT = 5
+FORMAT = 6
 """Bumped whenever the pickled structures change shape."""
 
 _SUFFIX = ".pickle"
@@ -119,6 +116,8 @@ def _write(path: Path, header: bytes, payload: object) -> None:
     buffer = io.BytesIO()
     buffer.write(header)
     _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(payload)
+    from .._files import write_atomically
+
     write_atomically(path, buffer.getvalue())
 
 
@@ -128,6 +127,9 @@ def compile_catalogue(source: Path, target: Path) -> list[Path]:
     Any problem raises the same :class:`~deescalate.errors.CatalogueError` that
     loading the TOML would, before anything is written. Returns the files written.
     """
+    from .load import load_locale, load_neutral  # the build's need only
+    from .toml import parse_toml
+
     neutral_file = source / NEUTRAL_FILE
     neutral_source = neutral_file.read_bytes()
     neutral_digest = digest(neutral_source)

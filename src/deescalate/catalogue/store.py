@@ -25,7 +25,6 @@ from .files import (
     read_toml,
     shipped_catalogue,
 )
-from .load import layer_overlays, load_locale, load_neutral
 from .toml import decode_toml, parse_toml
 
 __all__ = [
@@ -84,6 +83,8 @@ class Store:
         if not exists(neutral_file):
             raise CatalogueError(f"no {NEUTRAL_FILE} in this catalogue directory", path=shown)
         data, text = read_toml(neutral_file, shown)
+        from .load import load_neutral  # validation: kept off a compiled first pick
+
         return cls(load_neutral(data, text, shown), discover_locales(directory))
 
     @classmethod
@@ -101,6 +102,8 @@ class Store:
             overlays = overlays[1:]
         else:
             raise CatalogueError("include_default=False needs at least one catalogue directory")
+        from .load import layer_overlays
+
         neutral, merged = layer_overlays(
             below.neutral, below.files, below.locale, overlays, full=not include_default
         )
@@ -120,6 +123,8 @@ class Store:
         source_digest = _compiled.digest(source)
         neutral = _compiled.read_neutral(compiled, source_digest, shown)
         if neutral is None:
+            from .load import load_neutral
+
             data, text = parse_toml(source, shown)
             neutral = load_neutral(data, text, shown)
         return cls(neutral, discover_locales(directory), compiled=(compiled, source_digest))
@@ -144,6 +149,8 @@ class Store:
                         compiled, locale_id, neutral_digest, source, text=text, shown=shown
                     )
                 if data is None:
+                    from .load import load_locale
+
                     raw, text = parse_toml(source, shown)
                     data = load_locale(raw, text, shown, self.neutral)
                 self._loaded[locale_id] = data

@@ -15,8 +15,10 @@ from ..errors import (
 )
 from ..limits import MAX_CATALOGUE_FILE_BYTES, MAX_TEXT_LENGTH, MAX_TOML_DEPTH
 
-_TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)|\(at end of document\)")
-_TOML_TWICE = re.compile(r"Cannot (?:declare|overwrite)")
+# Patterns kept as strings: ``re`` compiles each on first use (and caches it), so an
+# import does not pay for the ones a first pick never needs.
+_TOML_POSITION = r"\(at line (\d+), column \d+\)|\(at end of document\)"
+_TOML_TWICE = r"Cannot (?:declare|overwrite)"
 
 
 def decode_toml(raw: bytes, shown: str) -> str:
@@ -49,12 +51,12 @@ def parse_toml(raw: bytes, shown: str) -> tuple[dict[str, Any], str]:
         ) from None
     except tomllib.TOMLDecodeError as err:
         message = str(err)
-        match = _TOML_POSITION.search(message)
+        match = re.search(_TOML_POSITION, message)
         line: int | None = None
         if match:
             line = int(match.group(1)) if match.group(1) else text.count("\n") + 1
             message = message[: match.start()].rstrip()
-        kind = DuplicateEntryError if _TOML_TWICE.match(message) else CatalogueSyntaxError
+        kind = DuplicateEntryError if re.match(_TOML_TWICE, message) else CatalogueSyntaxError
         raise kind(f"invalid TOML: {message}", path=shown, line=line) from None
     _check_shape(data, text, shown)
     return data, text
