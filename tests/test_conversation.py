@@ -971,3 +971,93 @@ def test_a_long_conversation_chooses_as_one_resumed_at_every_turn(topic: str) ->
         )
     assert conv.safety
     assert conv.state_json() == conv.state.model_dump_json()
+
+
+def _head(conv: de.Conversation) -> str:
+    """The state's JSON without its log, as catch_up takes it."""
+    return conv.state.model_dump_json(exclude={"log"})
+
+
+def _added(conv: de.Conversation, start: int) -> str:
+    """The JSON array of the log records from ``start`` on."""
+    return "[" + ",".join(r.model_dump_json() for r in conv.log[start:]) + "]"
+
+
+def test_catch_up_reaches_the_state_a_resume_reaches() -> None:
+    """Caught up with what another copy of the contact said and noted, a conversation is
+    exactly where the other is, and goes on as it does."""
+    here = start(situation="late-delivery", channel="chat")
+    here.say("calm")
+    there = BOOK.resume(here.state_json(), clock=fixed_clock())
+    for step in ("listen", "insult", "calm", "restate", "violence", "calm", "listen"):
+        if step in ("insult", "violence"):
+            there.note(step, words="words")
+        else:
+            there.say(step)
+    here.catch_up(_head(there), _added(there, 1))
+    assert here.state == there.state and here.safety
+    assert here.state_json() == there.state.model_dump_json()
+    assert here.say("restate").id == there.say("restate").id
+    # Nothing new: nothing changes.
+    here.catch_up(_head(there).encode(), b"[]")
+
+
+def _caught_up_refusal(change: Callable[[de.Conversation, str, str], tuple[str, str]]) -> None:
+    here = start(situation="late-delivery", channel="chat")
+    here.say("calm")
+    there = BOOK.resume(here.state_json(), clock=fixed_clock())
+    there.note("self-harm", words="I can't go on")
+    there.say("calm")
+    before = here.state
+    head, added = change(there, _head(there), _added(there, 1))
+    with pytest.raises(de.StateError):
+        here.catch_up(head, added)
+    assert here.state is before
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # Safety mode switched off in the state.
+        lambda c, head, added: (head.replace('"safety":true', '"safety":false'), added),
+        # The event that switched it on taken out of the records.
+        lambda c, head, added: (head, "[" + c.log[-1].model_dump_json() + "]"),
+        # Another contact's state.
+        lambda c, head, added: (head.replace('"seed":11', '"seed":12'), added),
+        lambda c, head, added: (
+            head.replace('"topic":"late-delivery"', '"topic":"general"'),
+            added,
+        ),
+        # A record that says another situation than the log leads to.
+        lambda c, head, added: (
+            head,
+            added.replace('"situation":"safety-self-harm"', '"situation":"general"'),
+        ),
+        # An entry these catalogues do not have.
+        lambda c, head, added: (head, added.replace('"entry":"calm.', '"entry":"nope.')),
+        # A state with its log, a record that is not one, a repair.
+        lambda c, head, added: (c.state.model_dump_json(), added),
+        lambda c, head, added: (head, '[{"kind": "phrase"}]'),
+        lambda c, head, added: (head, "not json"),
+        lambda c, head, added: (
+            head,
+            added[:-1] + ',{"at":"2025-03-01T09:30:00Z","kind":"repair","text":"x",'
+            '"situation":"safety-self-harm","ladder_step":0}]',
+        ),
+    ],
+)
+def test_catch_up_refuses_what_does_not_follow(
+    change: Callable[[de.Conversation, str, str], tuple[str, str]],
+) -> None:
+    """A state or records that do not follow from where the conversation is are a
+    StateError, and the conversation stays as it was."""
+    _caught_up_refusal(change)
+
+
+def test_catch_up_bounds_its_input() -> None:
+    """Text over the state size limit is refused before it is parsed; so is a non-text."""
+    conv = start()
+    with pytest.raises(de.StateTooLargeError):
+        conv.catch_up(_head(conv), "[" + " " * (4 * 1024 * 1024) + "]")
+    with pytest.raises(de.StateError):
+        conv.catch_up({"topic": "general"}, "[]")  # type: ignore[arg-type]

@@ -14,8 +14,11 @@ from fastapi.testclient import TestClient
 
 import deescalate as de
 from deescalate.server import Settings, create_app
+from deescalate.server.api import say_answer, say_turn
+from deescalate.server.conversations import Conversations, view
 from deescalate.server.problems import TYPE_PREFIX, problem_type
-from deescalate.server.stores import SQLiteStore
+from deescalate.server.schemas import SayRequest, SayResponse
+from deescalate.server.stores import MemoryStore, SQLiteStore
 
 KEY_A = "a-key-for-the-tests-0001"
 KEY_B = "b-key-for-the-tests-0002"
@@ -460,6 +463,27 @@ def test_concurrent_says_give_distinct_turns(tmp_path: Path) -> None:
     for start in range(50 - distinct + 1):
         window = said[start : start + distinct]
         assert len(set(window)) == len(window)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"situation": "late-delivery", "locale": "da", "gloss": "en", "channel": "chat"},
+        {"situation": "billing-error", "locale": ["ko", "en"], "register": "informal"},
+        {"situation": "safety-threat", "locale": "zh-TW", "customer_name": "Mei"},
+    ],
+)
+def test_the_say_answer_is_the_response_models_json(options: dict[str, object]) -> None:
+    """A turn's body is exactly SayResponse's JSON, for glosses, registers, locale lists
+    and safety mode alike."""
+    conversations = Conversations(de.Phrasebook.default(), MemoryStore(), ttl=60)
+    key = conversations.create("-", options).key
+    for stage in ("calm", "listen", "restate", "apologise"):
+        phrase, loaded = say_turn(conversations, key, "-", SayRequest(stage=stage), None)
+        body, etag = say_answer(phrase, loaded)
+        expected = SayResponse(phrase=phrase, conversation=view(loaded))
+        assert body == expected.model_dump_json()
+        assert etag == f'"{loaded.version}"'
 
 
 # --- API keys ------------------------------------------------------------------------------

@@ -469,3 +469,57 @@ def test_redis_converts_a_conversation_stored_whole(redis_url: str) -> None:
     assert record is not None and record.version == 7 and len(record.parts) == 2
     store.close()
     raw.close()
+
+
+# --- a worker that kept an older version catches up with the parts appended since -------------
+
+
+def test_a_worker_catches_up_with_the_turns_another_stored(store: Store) -> None:
+    """A worker that kept an earlier version goes on from it with what another worker
+    appended since: the same conversation a full read gives, and no line twice."""
+    book = de.Phrasebook.default()
+    first, second = Conversations(book, store, ttl=60), Conversations(book, store, ttl=60)
+    key = first.create("-", {"situation": "late-delivery", "channel": "chat", "seed": 7}).key
+    said = [_say(first, key).id]
+    second.load(key, "-")
+    said += [_say(second, key).id for _ in range(3)]
+    second.change(key, "-", lambda c, meta: c.note("asked-for-manager"))
+    second.change(key, "-", lambda c, meta: meta.update(seen="x"))  # a write with no part
+    said.append(_say(first, key).id)
+    assert first.load(key, "-").meta == {"created": pytest.approx(time.time(), abs=60), "seen": "x"}
+    fresh = Conversations(book, store, ttl=60).load(key, "-")
+    assert first.load(key, "-").conversation.state == fresh.conversation.state
+    assert [r.entry for r in fresh.conversation.log if r.entry] == said
+    assert fresh.version == 8
+
+
+def test_catching_up_refuses_a_head_edited_in_the_store(store: Store) -> None:
+    """Safety switched off in the stored head after another worker's turn is refused by the
+    worker that catches up, as a full read refuses it."""
+    book = de.Phrasebook.default()
+    first, second = Conversations(book, store, ttl=60), Conversations(book, store, ttl=60)
+    key = first.create("-", {"situation": "late-delivery", "seed": 2}).key
+    _say(first, key)
+    second.change(key, "-", lambda c, meta: c.note("self-harm", words="I want it to stop"))
+    record = store.get(key)
+    assert record is not None
+    edited = record.head.replace('"safety":true', '"safety":false')
+    assert store.append(key, record.version, edited, "", 60)
+    with pytest.raises(de.StateError, match="contradicts its own log"):
+        _say(first, key)
+
+
+def test_a_conversation_started_again_under_its_id_is_not_caught_up_with(store: Store) -> None:
+    """Deleted and started again elsewhere, with as many turns and more, a conversation is
+    read in full as the new one, not taken for what the worker kept."""
+    book = de.Phrasebook.default()
+    first, second = Conversations(book, store, ttl=60), Conversations(book, store, ttl=60)
+    first.create("-", {"situation": "late-delivery", "seed": 1}, key="again")
+    _say(first, "again")
+    second.delete("again", "-")
+    second.create("-", {"situation": "late-delivery", "seed": 1}, key="again")
+    for _ in range(3):
+        _say(second, "again")
+    loaded = first.load("again", "-")
+    assert len(loaded.conversation.log) == 3
+    assert loaded.conversation.state == second.load("again", "-").conversation.state

@@ -587,6 +587,96 @@ class Conversation:
                 _TRUSTED.put(text, _Remembered(self._book, state, at, self._ladder))
             return text
 
+    @entry_point
+    def catch_up(self, state: str | bytes, records: str | bytes) -> None:
+        """Carry this conversation on to a later point of the same contact, saved elsewhere.
+
+        ``records`` are the log records added after this conversation's log, as a
+        JSON array, and ``state`` is the state they lead to without its log (as
+        ``state.model_dump_json(exclude={"log"})`` writes it). The records are
+        checked from where this conversation is, as :meth:`resume` checks a whole
+        log from the opening, and ``state`` must be exactly where they lead: else a
+        :class:`~deescalate.StateError` (a repair record among them is one too), and
+        the conversation stays as it was. It takes a time that grows with the
+        records added, not with the log: for workers that share a store, a worker
+        that kept a conversation carries it on to what another one stored since.
+
+        >>> import deescalate as de
+        >>> book = de.Phrasebook.default()
+        >>> here = book.conversation(situation="late-delivery", seed=3)
+        >>> there = book.resume(here.state_json())
+        >>> _ = there.say("calm")
+        >>> added = there.log_json(indent=None)
+        >>> here.catch_up(there.state.model_dump_json(exclude={"log"}), added)
+        >>> here.state == there.state
+        True
+        """
+        for name, text in (("state", state), ("records", records)):
+            if not isinstance(text, str | bytes):
+                raise StateError(
+                    f"catch_up takes the {name} as JSON text, not {type(text).__name__}"
+                )
+            if len(text) > MAX_STATE_BYTES:
+                raise StateTooLargeError(f"the {name} to catch up with", len(text), MAX_STATE_BYTES)
+        target = _validate_state(state)
+        if target.log:
+            raise StateError("catch_up takes the state without its log; the log comes as records")
+        try:
+            added = _LOG_JSON.validate_json(records)
+        except ValidationError as err:
+            first = err.errors(include_url=False)[0]
+            raise StateError(
+                f"log records to catch up with are not valid: {first['msg']}"
+            ) from None
+        with self._turn() as mine:
+            other = {
+                name
+                for name in ConversationState.model_fields
+                if name not in _DERIVED
+                and name != "log"
+                and getattr(target, name) != getattr(mine, name)
+            }
+            if other:
+                differ = ", ".join(sorted(other))
+                raise StateError(
+                    f"the state to catch up with is another contact's: {differ} differ"
+                )
+            size = self._size + len(records) + 1
+            if size > MAX_STATE_BYTES:
+                raise StateTooLargeError("the state caught up with", size, MAX_STATE_BYTES)
+            log = (*mine.log, *added)
+            entries = self._book.neutral.entries
+            problems: list[str] = []
+            current = mine
+            for number in range(len(mine.log) + 1, len(log) + 1):
+                record = log[number - 1]
+                if record.kind is LogKind.REPAIR:
+                    problems.append(f"log record {number} is a repair, which only resume makes")
+                elif (
+                    record.kind is LogKind.PHRASE
+                    and record.entry is not None
+                    and record.entry not in entries
+                ):
+                    problems.append(f"entry {record.entry!r} (log record {number}) does not exist")
+                else:
+                    current = _replay_record(self, current, log, number, problems)
+            if not current.safety and any(_is_safety(self._book, r.situation) for r in added):
+                current = current.model_copy(update={"safety": True, "done": ()})
+            problems.extend(
+                f"{name} is {getattr(target, name)!r}, but the log leads to {led!r}"
+                for name in _DERIVED
+                if getattr(target, name) != (led := getattr(current, name))
+            )
+            if problems:
+                raise StateError(
+                    "the state to catch up with contradicts its log: " + _summary(problems)
+                )
+            for record in added:
+                self._append_checked(record)
+            self._state = self._state.model_copy(
+                update={name: getattr(current, name) for name in _DERIVED}
+            )
+
     @property
     def topic(self) -> str:
         """The situation the contact is about; events never change it."""
@@ -872,7 +962,15 @@ class Conversation:
             raise StateTooLargeError(
                 "the conversation's log is full: with this record the state", size, MAX_STATE_BYTES
             )
-        self._size = size
+        self._append_checked(record, update, encoded)
+
+    def _append_checked(
+        self, record: LogRecord, update: dict[str, Any] | None = None, encoded: str | None = None
+    ) -> None:
+        """Add ``record`` to the log (and make ``update``), its size already checked."""
+        if encoded is None:
+            encoded = record.model_dump_json()
+        self._size += len(encoded) + 1
         before = self._state.log
         log = (*before, record)
         known = self._log_text
@@ -1282,50 +1380,13 @@ def _replay(book: Phrasebook, state: ConversationState) -> tuple[dict[str, Any],
     )
     scratch = Conversation.__new__(Conversation)
     scratch._setup(book, opening, None, size=0)
-    ladder_ids = frozenset(scratch.ladder)
     current = opening
     problems: list[str] = []
     for number, record in enumerate(state.log, start=1):
         if record.kind is LogKind.REPAIR:
             problems.clear()
             continue
-        update: dict[str, Any] = {}
-        if record.kind is LogKind.EVENT and record.event is not None:
-            update = scratch._event_update(current, record.event)
-        elif record.kind is LogKind.PHRASE and record.stage is not None:
-            position = 0
-            if record.entry in ladder_ids:
-                target = scratch._ladder_target(record.stage, current)
-                if target is None or target[1] != record.entry:
-                    problems.append(
-                        f"log record {number} is the ladder line {record.entry!r}, "
-                        "which the ladder had not reached"
-                    )
-                else:
-                    position = target[0]
-            update = scratch._phrase_update(current, record.stage, position)
-        elif record.kind is LogKind.TIPS and record.stage is not None:
-            update = scratch._tips_update(current, record.stage)
-        elif record.kind is LogKind.SKIP and record.stage is not None:
-            update = {"done": _add_stage(current.done, record.stage)}
-        else:
-            problems.append(f"log record {number} ({record.kind.value}) lacks its stage or event")
-        if update:
-            current = current.model_copy(update=update)
-        # Which safety situation a record is in depends on the log before it.
-        view = (
-            current.model_copy(update={"log": state.log[: number - 1]})
-            if current.safety
-            else current
-        )
-        pending = record.event if record.kind is LogKind.EVENT else None
-        situation = scratch._layers(view, pending)[0]
-        if record.situation != situation or record.ladder_step != current.ladder_step:
-            problems.append(
-                f"log record {number} says situation {record.situation!r} at ladder step "
-                f"{record.ladder_step}, but the log before it leads to {situation!r} at "
-                f"step {current.ladder_step}"
-            )
+        current = _replay_record(scratch, current, state.log, number, problems)
     if not current.safety and any(_is_safety(book, r.situation) for r in state.log):
         current = current.model_copy(update={"safety": True, "done": ()})
     derived = {name: getattr(current, name) for name in _DERIVED}
@@ -1335,6 +1396,55 @@ def _replay(book: Phrasebook, state: ConversationState) -> tuple[dict[str, Any],
         if getattr(state, name) != value
     )
     return derived, problems
+
+
+def _replay_record(
+    scratch: Conversation,
+    current: ConversationState,
+    log: tuple[LogRecord, ...],
+    number: int,
+    problems: list[str],
+) -> ConversationState:
+    """The state ``current`` leads to with record ``number`` (from 1) of ``log``, the
+    record checked against it; each way it does not fit is added to ``problems``.
+
+    ``scratch`` is a conversation of the same contact (its ladder is the one used).
+    """
+    record = log[number - 1]
+    update: dict[str, Any] = {}
+    if record.kind is LogKind.EVENT and record.event is not None:
+        update = scratch._event_update(current, record.event)
+    elif record.kind is LogKind.PHRASE and record.stage is not None:
+        position = 0
+        if record.entry in scratch.ladder:
+            target = scratch._ladder_target(record.stage, current)
+            if target is None or target[1] != record.entry:
+                problems.append(
+                    f"log record {number} is the ladder line {record.entry!r}, "
+                    "which the ladder had not reached"
+                )
+            else:
+                position = target[0]
+        update = scratch._phrase_update(current, record.stage, position)
+    elif record.kind is LogKind.TIPS and record.stage is not None:
+        update = scratch._tips_update(current, record.stage)
+    elif record.kind is LogKind.SKIP and record.stage is not None:
+        update = {"done": _add_stage(current.done, record.stage)}
+    else:
+        problems.append(f"log record {number} ({record.kind.value}) lacks its stage or event")
+    if update:
+        current = current.model_copy(update=update)
+    # Which safety situation a record is in depends on the log before it.
+    view = current.model_copy(update={"log": log[: number - 1]}) if current.safety else current
+    pending = record.event if record.kind is LogKind.EVENT else None
+    situation = scratch._layers(view, pending)[0]
+    if record.situation != situation or record.ladder_step != current.ladder_step:
+        problems.append(
+            f"log record {number} says situation {record.situation!r} at ladder step "
+            f"{record.ladder_step}, but the log before it leads to {situation!r} at "
+            f"step {current.ladder_step}"
+        )
+    return current
 
 
 def _summary(problems: Sequence[str], shown: int = 3) -> str:

@@ -245,10 +245,20 @@ def say_turn(
 
 
 def say_answer(phrase: de.Phrase, loaded: Loaded) -> tuple[str, str]:
-    """The body and the ``ETag`` of the answer to a stored turn."""
-    return SayResponse(phrase=phrase, conversation=view(loaded)).model_dump_json(), _etag(
-        loaded.version
+    """The body and the ``ETag`` of the answer to a stored turn.
+
+    The body is the JSON of a :class:`SayResponse` (the declared response model),
+    written from its two members' own JSON: the same text without validating the
+    phrase and the view a second time inside the envelope.
+    """
+    body = (
+        '{"phrase":'
+        + phrase.model_dump_json()
+        + ',"conversation":'
+        + view(loaded).model_dump_json()
+        + "}"
     )
+    return body, _etag(loaded.version)
 
 
 # --- labels, cached per catalogue locale ------------------------------------------------

@@ -12,6 +12,7 @@ import logging
 import secrets
 import sys
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from pathlib import Path
@@ -38,6 +39,8 @@ __all__ = ["ANONYMOUS", "Caller", "create_app", "create_app_from_env"]
 ANONYMOUS = "-"
 MAX_KEYS_FILE = 1024 * 1024
 MIN_KEY_LENGTH = 16
+TURN_THREADS = 32
+"""Threads a worker runs conversation turns on when its store is across a network."""
 
 
 class Caller(str):
@@ -154,9 +157,15 @@ def create_app(
     conversations = Conversations(book, store, ttl=settings.idle_timeout)
     metrics = Metrics()
 
+    inline = isinstance(store, MemoryStore | SQLiteStore)
+    # Turns on a store across the network run in a pool of their own (see Hot).
+    turns = None if inline else ThreadPoolExecutor(TURN_THREADS, thread_name_prefix="turn")
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        if turns is not None:
+            turns.shutdown(wait=True)
         store.close()
 
     app = FastAPI(
@@ -194,7 +203,8 @@ def create_app(
         conversations=conversations,
         keys=keys,
         routes={PICK: _route(routes, "GET", PICK), SAY: _route(routes, "POST", SAY)},
-        inline=isinstance(store, MemoryStore | SQLiteStore),
+        inline=inline,
+        turns=turns,
         max_body=settings.max_body,
     )
     if settings.cors_origins:

@@ -83,6 +83,26 @@ class _Written:
     """Never changed again (callers only read it): each turn goes on with a copy of it."""
     size: int
     """About how many characters the stored conversation holds."""
+    parts: int
+    """How many parts the store holds at this version."""
+    last: str
+    """The last of them ("" when there is none)."""
+
+
+def _stored(
+    record: Record, meta: dict[str, Any], conversation: de.Conversation, size: int
+) -> _Written:
+    """What this process knows of ``record`` once it holds it as ``conversation``."""
+    return _Written(
+        version=record.version,
+        head=record.head,
+        owner=record.owner,
+        meta=meta,
+        conversation=conversation,
+        size=size,
+        parts=len(record.parts),
+        last=record.parts[-1] if record.parts else "",
+    )
 
 
 class _Recent:
@@ -153,7 +173,9 @@ class Conversations:
     # parts make the state's JSON again (the log is its last field), which goes to
     # Conversation.resume as text and is checked there in full: the store stays the
     # only source of truth. A conversation this process stored itself goes on from
-    # the conversation it kept, with nothing to read or check.
+    # the conversation it kept, with nothing to read or check; one it stored at an
+    # earlier version, and that others carried on since, is caught up with the parts
+    # they appended (Conversation.catch_up checks those as resume checks a log).
 
     @staticmethod
     def _head(conversation: de.Conversation, meta: dict[str, Any]) -> str:
@@ -164,13 +186,39 @@ class Conversations:
         """The JSON of the log records from ``start`` on, joined as the log joins them."""
         return ",".join(record.model_dump_json() for record in conversation.log[start:])
 
-    def _decode(self, key: str, record: Record) -> tuple[Loaded, int]:
+    def _decoded(self, record: Record) -> _Written:
+        """The stored conversation, checked in full."""
         notes, _, head = record.head.partition("\n")
         if not head.endswith("}"):
             raise de.StateError("stored conversation state is not valid: no state in its head")
         text = head[:-1] + ',"log":[' + ",".join(record.parts) + "]}"
         conversation = de.Conversation.resume(self.book, text)
-        return Loaded(key, record.version, conversation, json.loads(notes)), len(text)
+        return _stored(record, json.loads(notes), conversation, len(text))
+
+    def _caught_up(self, known: _Written, record: Record) -> _Written | None:
+        """``known`` carried on to ``record``, a later version of the same conversation
+        (the parts it stored still there, unchanged, and more after them); ``None`` when
+        ``record`` is not that, or its new parts do not check."""
+        new = record.parts[known.parts :]
+        if (
+            record.version <= known.version
+            or len(record.parts) < known.parts
+            or (known.parts and record.parts[known.parts - 1] != known.last)
+        ):
+            return None
+        notes, _, head = record.head.partition("\n")
+        try:
+            meta = json.loads(notes)
+        except ValueError:
+            return None
+        if not isinstance(meta, dict) or meta.get("created") != known.meta.get("created"):
+            return None  # deleted and started again under the same id
+        conversation = copy.copy(known.conversation)
+        try:
+            conversation.catch_up(head, "[" + ",".join(new) + "]")
+        except de.DeescalateError:
+            return None  # checked in full instead, which says what is wrong
+        return _stored(record, meta, conversation, known.size + sum(len(p) + 1 for p in new))
 
     # --- the operations ----------------------------------------------------------------
 
@@ -182,26 +230,42 @@ class Conversations:
         head = self._head(conversation, meta)
         if not self.store.create(chosen, owner, head, self.ttl):
             raise ProblemError(409, "conversation-exists", "Conversation exists", "id taken")
-        self._recent.put(chosen, _Written(1, head, owner, meta, conversation, len(head)))
+        written = _Written(
+            version=1,
+            head=head,
+            owner=owner,
+            meta=meta,
+            conversation=conversation,
+            size=len(head),
+            parts=0,
+            last="",
+        )
+        self._recent.put(chosen, written)
         return Loaded(chosen, 1, conversation, meta)
 
     def load(self, key: str, owner: str) -> Loaded:
         """Read a conversation the caller owns; 404 otherwise."""
-        return self._read(key, owner)[0]
+        known = self._read(key, owner)
+        return Loaded(key, known.version, known.conversation, known.meta)
 
-    def _read(self, key: str, owner: str) -> tuple[Loaded, int]:
+    def _read(self, key: str, owner: str) -> _Written:
+        """The conversation as stored now, remembered as what this process knows of it."""
         if not 0 < len(key) <= MAX_ID:
             raise not_found(key)
         record = self.store.get(key)
         # Another key's conversation is reported exactly like a missing one.
         if record is None or not secrets.compare_digest(record.owner, owner):
+            if record is None:
+                self._recent.forget(key)
             raise not_found(key)
         recent = self._recent.get(key)
         if recent is not None and (recent.version, recent.head) == (record.version, record.head):
-            # What this process stored, still the current conversation: nothing to check.
-            conversation = copy.copy(recent.conversation)
-            return Loaded(key, record.version, conversation, recent.meta), recent.size
-        return self._decode(key, record)
+            return recent  # what this process stored, still the current conversation
+        known = None if recent is None else self._caught_up(recent, record)
+        if known is None:
+            known = self._decoded(record)
+        self._recent.put(key, known)
+        return known
 
     def change(
         self,
@@ -227,27 +291,32 @@ class Conversations:
                 ):
                     # Stored here last: carried on without reading, and stored only if
                     # the store still holds exactly that head.
-                    conversation = copy.copy(recent.conversation)
-                    loaded = Loaded(key, recent.version, conversation, recent.meta)
-                    size = recent.size
+                    base = recent
                     expected = recent.head
                 else:
-                    loaded, size = self._read(key, owner)
-                    if if_match is not None and loaded.version != if_match:
-                        raise stale(loaded.version)
-                conversation = loaded.conversation
+                    base = self._read(key, owner)
+                    if if_match is not None and base.version != if_match:
+                        raise stale(base.version)
+                conversation = copy.copy(base.conversation)
                 start = len(conversation.log)
-                meta = dict(loaded.meta)
+                meta = dict(base.meta)
                 result = action(conversation, meta)
                 head = self._head(conversation, meta)
                 part = self._part(conversation, start)
-                version = loaded.version
+                version = base.version
                 if self.store.append(key, version, head, part, self.ttl, expected=expected):
-                    size += len(part) + 1
-                    written = _Written(version + 1, head, owner, meta, conversation, size)
+                    written = _Written(
+                        version=version + 1,
+                        head=head,
+                        owner=owner,
+                        meta=meta,
+                        conversation=conversation,
+                        size=base.size + len(part) + 1,
+                        parts=base.parts + 1 if part else base.parts,
+                        last=part or base.last,
+                    )
                     self._recent.put(key, written)
                     return result, Loaded(key, version + 1, conversation, meta)
-                self._recent.forget(key)
                 if recent is not None:
                     recent = None  # not the current conversation after all: read it
                     continue

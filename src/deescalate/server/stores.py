@@ -470,7 +470,12 @@ return 1
 
 
 class RedisStore:
-    """Redis through redis-py: one store for many workers on many machines."""
+    """Redis through redis-py: one store for many workers on many machines.
+
+    The scripts run on clients that each hold one connection of the pool, taken
+    from a free list: a call from the pool itself would first check, with a system
+    call of its own, that the connection it hands out has nothing left to read.
+    """
 
     def __init__(self, url: str, *, prefix: str = "deescalate:conversation:") -> None:
         import redis
@@ -478,11 +483,28 @@ class RedisStore:
         self._redis: Any = redis.Redis.from_url(
             url, socket_timeout=5.0, socket_connect_timeout=5.0, health_check_interval=30
         )
+        self._client = redis.Redis
+        self._free: list[Any] = []
+        self._made: list[Any] = []
         self._prefix = prefix
         self._create = self._redis.register_script(_CREATE)
         self._get = self._redis.register_script(_GET)
         self._append = self._redis.register_script(_APPEND)
         self._convert = self._redis.register_script(_CONVERT)
+
+    def _run(self, script: Any, keys: list[str], args: list[Any]) -> Any:
+        """Run ``script`` on a client of its own (list.pop and append are atomic)."""
+        try:
+            client = self._free.pop()
+        except IndexError:
+            client = self._client(
+                connection_pool=self._redis.connection_pool, single_connection_client=True
+            )
+            self._made.append(client)
+        try:
+            return script(keys=keys, args=args, client=client)
+        finally:
+            self._free.append(client)
 
     def _keys(self, key: str) -> list[str]:
         name = self._prefix + key
@@ -490,14 +512,14 @@ class RedisStore:
 
     def create(self, key: str, owner: str, head: str, ttl: float) -> bool:
         """Store a new conversation at version 1; ``False`` if the key is taken."""
-        done = self._create(keys=self._keys(key), args=[head, owner, _ms(ttl)])
+        done = self._run(self._create, self._keys(key), [head, owner, _ms(ttl)])
         return bool(done)
 
     def get(self, key: str) -> Record | None:
         """The conversation, or ``None`` (Redis drops expired keys itself)."""
         keys = self._keys(key)
         for _ in range(8):
-            found = self._get(keys=keys)
+            found = self._run(self._get, keys, [])
             if found is None:
                 return None
             head, version, owner, whole, parts = found
@@ -509,7 +531,7 @@ class RedisStore:
                 return None
             # Stored whole by an earlier version of the service: converted where it lies.
             new_head, part = split_whole(whole.decode())
-            self._convert(keys=keys, args=[version, whole, new_head, part])
+            self._run(self._convert, keys, [version, whole, new_head, part])
         raise StoreFormatError(f"conversation {key!r} kept changing while it was converted")
 
     def append(
@@ -524,7 +546,9 @@ class RedisStore:
     ) -> bool:
         """Compare-and-set on the version (and the head), then append."""
         check = ("0", "") if expected is None else ("1", expected)
-        done = self._append(keys=self._keys(key), args=[str(version), head, _ms(ttl), part, *check])
+        done = self._run(
+            self._append, self._keys(key), [str(version), head, _ms(ttl), part, *check]
+        )
         return bool(done)
 
     def delete(self, key: str) -> bool:
@@ -542,7 +566,11 @@ class RedisStore:
             return False
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Give back every client's connection and close the pool."""
+        for client in self._made:
+            client.close()
+        self._made.clear()
+        self._free.clear()
         self._redis.close()
 
 
