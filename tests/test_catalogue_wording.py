@@ -48,6 +48,17 @@ CALLING_BACK = {
     "zh_Hant": ["回電"],
 }
 
+# A phone call named in a tip that also reaches email.
+CALLS = {
+    "en": ["hard calls", "the call over", "safety call"],
+    "af": ["moeilike oproepe kom", "oor die oproep.", "volgende oproep neem"],
+    "da": ["opkald"],
+    "ko": ["통화"],
+    "ro": ["apelurile dificile"],
+    "zh_Hans": ["来电"],
+    "zh_Hant": ["來電"],
+}
+
 # The old sample in the "say what you will do" tip: a transfer, quoted where no transfer
 # fits (email, and a customer who has been passed around before).
 PASSING_ON = {
@@ -88,7 +99,7 @@ def _found(texts: list[tuple[str, str]], words: list[str]) -> list[tuple[str, st
 
 def test_every_locale_has_a_wording_list() -> None:
     """Each table covers every shipped locale, so a new locale can't slip past these tests."""
-    for table in (LIABILITY, HEARING, CALLING_BACK, PASSING_ON):
+    for table in (LIABILITY, HEARING, CALLING_BACK, CALLS, PASSING_ON):
         assert sorted(table) == sorted(BOOK.locales)
 
 
@@ -131,10 +142,12 @@ def test_nothing_written_speaks_of_hearing_the_customer(locale: str, channel: de
 @pytest.mark.parametrize("locale", BOOK.locales)
 def test_email_playbooks_never_speak_of_ringing_back(locale: str) -> None:
     """By email the tips say "get back to the customer", not "call back" (the Danish
-    repeat-contact tips said *ringe tilbage*), in every situation."""
+    repeat-contact tips said *ringe tilbage*), and speak of contacts, not calls, in every
+    situation."""
     for situation in BOOK.neutral.situations:
         shown = _texts(situation, locale, de.Channel.EMAIL)
         assert _found(shown, CALLING_BACK[locale]) == [], situation
+        assert _found(shown, CALLS[locale]) == [], situation
 
 
 @pytest.mark.parametrize("locale", BOOK.locales)
@@ -226,3 +239,16 @@ def test_the_acknowledge_heading_cannot_be_misread_as_the_apology(locale: str) -
     assert _distance(acknowledge, apologise) > max(len(acknowledge), len(apologise)) // 2
     playbook = BOOK.playbook("safety-violence", locale=locale, channel="phone")
     assert playbook.stages[3].label == acknowledge
+
+
+@pytest.mark.parametrize("locale", BOOK.locales)
+def test_a_threat_against_others_is_not_thanked(locale: str) -> None:
+    """Under a threat of violence the acknowledge stage neither says nor advises a thank-you
+    (ST-02): its tip says to take the threat seriously; a disclosure of self-harm keeps both."""
+    for channel in CHANNELS:
+        violence = BOOK.playbook("safety-violence", locale=locale, channel=channel).stages[3]
+        shown = {line.id for line in (*violence.phrases, *violence.tips)}
+        assert "apologise.safety-violence.take-seriously" in shown
+        assert not shown & {"apologise.safety-threat.thank", "apologise.safety-threat.thank-you"}
+        harm = BOOK.playbook("safety-self-harm", locale=locale, channel=channel).stages[3]
+        assert "apologise.safety-threat.thank" in {line.id for line in harm.tips}
