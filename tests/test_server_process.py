@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+import deescalate as de
 from server_processes import redis_server, serve
 
 pytestmark = pytest.mark.slow
@@ -95,3 +99,50 @@ def test_serve_refuses_bad_settings(tmp_path: Path, args: list[str], message: st
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_format_1_file_is_served_after_its_conversion(tmp_path: Path) -> None:
+    """`deescalate serve` opens a file the earlier service wrote (each conversation whole):
+    the conversation reads back as it was, with its version, and goes on."""
+    conversation = de.Phrasebook.default().conversation(situation="late-delivery", seed=5)
+    for stage in ("calm", "listen", "restate"):
+        conversation.say(stage)
+    data = json.dumps({"created": time.time()}) + "\n" + conversation.state_json()
+    with sqlite3.connect(tmp_path / "deescalate.sqlite3") as raw:
+        raw.execute(
+            "CREATE TABLE conversations (key TEXT PRIMARY KEY, owner TEXT NOT NULL, "
+            "version INTEGER NOT NULL, expires REAL NOT NULL, data TEXT NOT NULL)"
+        )
+        raw.execute(
+            "INSERT INTO conversations VALUES (?, ?, ?, ?, ?)",
+            ("kept-from-before", "-", 4, time.time() + 3600, data),
+        )
+    raw.close()
+    with serve(tmp_path) as server, server.client() as http:
+        url = "/v1/conversations/kept-from-before"
+        shown = http.get(url)
+        assert shown.status_code == 200 and shown.headers["etag"] == '"4"'
+        assert shown.json()["state"] == json.loads(conversation.state_json())
+        said = http.post(f"{url}/say", json={"stage": "apologise"}, headers={"If-Match": '"4"'})
+        assert said.status_code == 200 and said.json()["conversation"]["turns"] == 4
+
+
+def test_serve_refuses_a_store_file_of_a_newer_format(tmp_path: Path) -> None:
+    """A SQLite file of a format this version does not know ends `deescalate serve` with one
+    error line saying so, and the file is not changed."""
+    path = tmp_path / "future.sqlite3"
+    with sqlite3.connect(path) as raw:
+        raw.execute("PRAGMA user_version = 7")
+    raw.close()
+    result = subprocess.run(
+        [sys.executable, "-m", "deescalate", "serve", "--store", f"sqlite:///{path}"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "format 7" in result.stderr and "Traceback" not in result.stderr
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone() == (7,)
+    raw.close()

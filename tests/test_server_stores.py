@@ -523,3 +523,33 @@ def test_a_conversation_started_again_under_its_id_is_not_caught_up_with(store: 
     loaded = first.load("again", "-")
     assert len(loaded.conversation.log) == 3
     assert loaded.conversation.state == second.load("again", "-").conversation.state
+
+
+def test_the_conversations_a_worker_keeps_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker keeps at most RECENT_RECORDS conversations and RECENT_CHARS characters of
+    them, forgetting the least recently used first; a forgotten one is read from the store."""
+    from deescalate.server import conversations as module
+
+    book = de.Phrasebook.default()
+    monkeypatch.setattr(module, "RECENT_RECORDS", 3)
+    worker = Conversations(book, MemoryStore(), ttl=60)
+    keys = [worker.create("-", {"seed": n}).key for n in range(4)]
+    assert [worker._recent.get(k) is not None for k in keys] == [False, True, True, True]
+    assert len(worker.load(keys[0], "-").conversation.log) == 0
+
+    monkeypatch.setattr(module, "RECENT_RECORDS", 100)
+    monkeypatch.setattr(module, "RECENT_CHARS", 3000)
+    worker = Conversations(book, MemoryStore(), ttl=60)
+    oldest, other, growing = (worker.create("-", {"seed": n}).key for n in range(3))
+
+    def kept(key: str) -> int:
+        found = worker._recent.get(key)
+        return 0 if found is None else found.size
+
+    for _ in range(20):  # a few hundred characters a turn: past the bound well before
+        if not kept(oldest):
+            break
+        _say(worker, growing)
+        assert kept(oldest) + kept(other) + kept(growing) <= 3000
+    assert kept(oldest) == 0 and kept(growing) > 0
+    assert len(worker.load(oldest, "-").conversation.log) == 0

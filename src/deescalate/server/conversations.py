@@ -41,9 +41,10 @@ _ATTEMPTS = 200
 # compare-and-set still guards against other processes and machines.
 _STRIPES = 64
 RECENT_RECORDS = 1024
-"""The most records a process remembers as the ones it wrote last (see ``_Recent``)."""
-RECENT_CHARS = 32 * 1024 * 1024
-"""The most characters those remembered records may hold between them."""
+"""The most conversations a process remembers as the ones it stored last (see ``_Recent``)."""
+RECENT_CHARS = 16 * 1024 * 1024
+"""The most JSON, in characters, those remembered conversations may hold between them (they
+are kept as live conversations, which take a few times their JSON's size in memory)."""
 
 
 def new_id() -> str:
