@@ -553,3 +553,21 @@ def test_the_conversations_a_worker_keeps_are_bounded(monkeypatch: pytest.Monkey
         assert kept(oldest) + kept(other) + kept(growing) <= 3000
     assert kept(oldest) == 0 and kept(growing) > 0
     assert len(worker.load(oldest, "-").conversation.log) == 0
+
+
+def test_an_app_on_redis_answers_turns_after_it_was_started_again(redis_url: str) -> None:
+    """The service's turn pool outlives one start and stop of the app: served again, the
+    same app still answers turns on Redis."""
+    from fastapi.testclient import TestClient
+
+    from deescalate.server import Settings, create_app
+
+    store = RedisStore(redis_url, prefix=f"again:{time.monotonic_ns()}:")
+    app = create_app(Settings(access_log=False), store=store)
+    for expected in (2, 3):
+        with TestClient(app) as client:
+            if expected == 2:
+                url = client.post("/v1/conversations", json={"seed": 1}).headers["location"]
+            said = client.post(f"{url}/say", json={"stage": "calm"})
+            assert said.status_code == 200
+            assert said.json()["conversation"]["version"] == expected

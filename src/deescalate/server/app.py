@@ -158,14 +158,14 @@ def create_app(
     metrics = Metrics()
 
     inline = isinstance(store, MemoryStore | SQLiteStore)
-    # Turns on a store across the network run in a pool of their own (see Hot).
+    # Turns on a store across the network run in a pool of their own (see Hot). It is
+    # not shut down with the app, which may be started again (its idle threads end
+    # with the process); by the time the app stops, the server has no turn under way.
     turns = None if inline else ThreadPoolExecutor(TURN_THREADS, thread_name_prefix="turn")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        if turns is not None:
-            turns.shutdown(wait=True)
         store.close()
 
     app = FastAPI(
