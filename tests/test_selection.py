@@ -619,3 +619,74 @@ def test_repeat_contact_owns_the_case_instead_of_passing_it_on(locale: str) -> N
         for s in BOOK.playbook("general", locale=locale, channel="phone").stages
         for p in s.phrases
     }
+
+
+# --- lines that follow another in a conversation ('after') ------------------------------
+
+HAND_OVER = {
+    de.Channel.PHONE: "close.wants-manager.handing-over",
+    de.Channel.CHAT: "close.wants-manager.handing-over-chat",
+}
+
+
+@pytest.mark.parametrize("locale", BOOK.locales)
+def test_a_conversation_hands_over_to_the_manager_only_after_connecting(locale: str) -> None:
+    """The hand-over close follows "I'll connect you with my manager", and only that.
+
+    After the manager was busy, or the agent turned out to be the manager, the
+    close is an ordinary one; after connecting, the hand-over is the whole close.
+    Both ways are reached over the seeds, by phone and by chat, whether the
+    manager came in as the topic or through an event.
+    """
+    seen: dict[bool, int] = {True: 0, False: 0}
+    for channel, hand_over in HAND_OVER.items():
+        for topic, event in (("wants-manager", None), ("late-delivery", "asked-for-manager")):
+            for seed in range(12):
+                c = de.Conversation(
+                    BOOK, locale=locale, situation=topic, channel=channel, seed=seed
+                )
+                if event is not None:
+                    c.note(event, words="I want your manager")
+                for stage in ("calm", "listen", "restate", "apologise"):
+                    c.say(stage)
+                connected = c.say("resolve").id == "resolve.wants-manager.connect"
+                close = c.say("close").id
+                assert (close == hand_over) is connected, (channel, topic, seed, close)
+                seen[connected] += 1
+    assert seen[True] and seen[False]
+    # Pick and playbook have no history: they offer the hand-over like any close line.
+    shown = BOOK.playbook("wants-manager", locale=locale, channel="phone").stages[5]
+    assert HAND_OVER[de.Channel.PHONE] in {p.id for p in shown.phrases}
+
+
+@pytest.mark.parametrize(
+    ("after", "entry", "problem"),
+    [
+        ('["resolve.nope"]', "close.wants-manager.handing-over", "'resolve.nope', which is not"),
+        ('["resolve.avoid-hold"]', "close.wants-manager.handing-over", "a tip: only phrases"),
+        ('["close.wants-manager.handing-over"]', "close.wants-manager.handing-over", "itself"),
+        ('["resolve.wants-manager.connect"]', "resolve.avoid-hold", "a tip is never said"),
+    ],
+)
+def test_a_bad_after_names_the_file_entry_and_line(
+    catalogue_dir: Path, after: str, entry: str, problem: str
+) -> None:
+    """'after' must name phrases other than the entry itself, and tips take none."""
+    path = catalogue_dir / "entries.toml"
+    text = path.read_text(encoding="utf-8")
+    header = f'[entries."{entry}"]\n'
+    assert header in text
+    before, rest = text.split(header, 1)
+    block, rest = rest.split("\n\n", 1)  # the entry's own lines: any 'after' of its own goes
+    block = "\n".join(ln for ln in block.splitlines() if not ln.startswith("after ="))
+    path.write_text(
+        before + header + f"after = {after}\n" + block + "\n\n" + rest, encoding="utf-8"
+    )
+    with pytest.raises(de.CatalogueError) as info:
+        de.Phrasebook.from_directory(catalogue_dir)
+    err = info.value
+    assert problem in str(err)
+    assert err.entry_id == entry and err.field == "after"
+    assert err.path is not None and str(err.path).endswith("entries.toml")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert err.line is not None and lines[err.line - 1] == f"after = {after}"

@@ -1098,7 +1098,7 @@ class Conversation:
             # A situation brought in by an event speaks only where it has lines of its
             # own; elsewhere the topic does (a late delivery stays a late delivery).
             try:
-                pairs = self._options(stage, layer, state, values)
+                pairs = self._following(self._options(stage, layer, state, values), state)
             except (NoContentError, MissingValueError, UnexpectedValueError):
                 continue
             # Its own lines, then: the step back it asked for is about what it brings.
@@ -1109,7 +1109,9 @@ class Conversation:
                 return _Pool(layer, own)
         topic = layers[-1]
         pairs = tuple(
-            p for p in self._options(stage, topic, state, values) if p[0] not in ladder_ids
+            p
+            for p in self._following(self._options(stage, topic, state, values), state)
+            if p[0] not in ladder_ids
         )
         if pairs:
             return _Pool(topic, pairs)
@@ -1138,15 +1140,35 @@ class Conversation:
             entry=entry,
         )
 
-    def _choose(
+    def _following(
         self, pairs: tuple[tuple[str, int], ...], state: ConversationState
-    ) -> tuple[str, int]:
-        """A variant not said yet if there is one (seeded), else the least recently said."""
+    ) -> tuple[tuple[str, int], ...]:
+        """Lines that follow another (``after``) only once it was said, and then alone.
+
+        The hand-over to a manager is the close only after the line that connected
+        the customer to the manager; after "the manager is busy" it is never said.
+        """
+        entries = self._book.neutral.entries
+        if not any(entries[e].after for e, _ in pairs):
+            return pairs
+        said = {e for e, _ in self._rotation_for(state).last}
+        ready = tuple(p for p in pairs if entries[p[0]].after & said)
+        return ready or tuple(p for p in pairs if not entries[p[0]].after)
+
+    def _rotation_for(self, state: ConversationState) -> _Rotation:
+        """The counts of ``state``'s log (those of this conversation's own log are kept)."""
         rotation = self._rotation
         if rotation is None or rotation.log is not state.log:
             rotation = _Rotation(state.log)
             if state.log is self._state.log:
                 self._rotation = rotation
+        return rotation
+
+    def _choose(
+        self, pairs: tuple[tuple[str, int], ...], state: ConversationState
+    ) -> tuple[str, int]:
+        """A variant not said yet if there is one (seeded), else the least recently said."""
+        rotation = self._rotation_for(state)
         last_said, said = rotation.last, rotation.said
         fresh = [p for p in pairs if p not in last_said]
         if fresh:

@@ -36,7 +36,7 @@ __all__ = ["DIRECTORY", "compile_catalogue", "digest", "read_locale", "read_neut
 DIRECTORY = "_compiled"
 """The sub-directory of ``locales/`` that holds the compiled files in a wheel."""
 
-FORMAT = 6
+FORMAT = 7
 """Bumped whenever the pickled structures change shape."""
 
 _SUFFIX = ".pickle"

@@ -189,6 +189,11 @@ class EntryDef:
     formatters: tuple[tuple[str, bool, Formatter], ...] = field(default=(), compare=False)
     """Each placeholder's name, whether it is text, and its bound formatter (made from
     ``placeholders``, so not compared)."""
+    after: frozenset[str] = field(default=frozenset())
+    """Phrases that must have been said first: a conversation says this line only once
+    one of them was, and then instead of the stage's other lines (the hand-over to a
+    manager follows the line that connects the customer). Pick and playbook, which
+    have no history, offer it like any other line."""
 
     __reduce__ = by_fields
 

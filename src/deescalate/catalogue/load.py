@@ -211,7 +211,9 @@ def load_neutral(
             formatters=tuple(
                 (n, p.type is PlaceholderType.TEXT, formatter(p)) for n, p in placeholders.items()
             ),
+            after=frozenset(e.after),
         )
+    _check_after(entries, base.entries if base is not None else {}, path, text)
     if base is None:
         _check_defaults(spec.values, spec.values, entries, set(entries), path=path, text=text)
         return Neutral(
@@ -232,6 +234,32 @@ def load_neutral(
         origins=_frozen({**base.origins, **dict.fromkeys([*situations, *entries], path)}),
         lines=_frozen(line_sets(known, merged, set(situations), path, text)),
     )
+
+
+def _check_after(
+    entries: Mapping[str, EntryDef], below: Mapping[str, EntryDef], path: str, text: str
+) -> None:
+    """An entry's ``after`` names phrases (its own file's or those below it); tips have none."""
+    known = {**below, **entries}
+    for eid, entry in entries.items():
+        for other in sorted(entry.after):
+            problem = None
+            if entry.kind is Kind.TIP:
+                problem = "a tip is never said, so it cannot follow a line ('after')"
+            elif other == eid:
+                problem = "an entry cannot follow itself"
+            elif other not in known:
+                problem = f"'after' names {other!r}, which is not an entry"
+            elif known[other].kind is not Kind.PHRASE:
+                problem = f"'after' names {other!r}, a tip: only phrases are said"
+            if problem is not None:
+                raise CatalogueError(
+                    problem,
+                    path=path,
+                    entry_id=eid,
+                    field="after",
+                    line=find_line(text, "entries", eid, "after"),
+                )
 
 
 def _stage_rules(sid: str, spec: Any, path: str, text: str) -> Mapping[Stage, StageRule]:

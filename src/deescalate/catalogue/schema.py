@@ -51,6 +51,11 @@ class _EntrySpec(_Strict):
     placeholders: dict[str, _PlaceholderSpec] = {}
     plural: str | None = None
     notes: str
+    after: tuple[str, ...] = Field(
+        default=(),
+        description="Phrase ids: a conversation says this line only once one of them was "
+        "said, and then in place of the stage's other lines.",
+    )
 
 
 class _StageRuleSpec(_Strict):
