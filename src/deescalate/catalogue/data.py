@@ -300,8 +300,10 @@ class LocaleData:
     """Entry id → register → variants; the ``None`` register holds register-free texts."""
     fingerprints: Mapping[str, str]
     """Entry id → fingerprint of the source text it was translated from."""
-    text: str = field(repr=False, default="")
-    """The file's text, kept to locate problems found after loading."""
+    text: str = field(repr=False, compare=False, default="")
+    """The file's text, kept to locate problems found after loading when it was read from
+    the TOML (a compiled catalogue keeps none); not part of what the catalogue holds, so
+    not compared."""
     origins: Mapping[str, tuple[str, str]] = field(
         repr=False, default_factory=lambda: MappingProxyType({})
     )
