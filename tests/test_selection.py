@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import deescalate as de
+from deescalate.checks import Report
 from deescalate.cli import main
 
 BOOK = de.Phrasebook.default()
@@ -513,20 +514,30 @@ def test_by_email_abuse_gets_one_written_limit_not_the_ladder() -> None:
         assert not conv.ended
 
 
+def _checked_with(catalogue_dir: Path, entry: str, meta: str, english: str) -> Report:
+    """``check``'s report on the catalogue plus one entry (its metadata lines, one English
+    text): the channel-wording checks, tried on an entry of our own."""
+    from deescalate.checks import check
+
+    with (catalogue_dir / "entries.toml").open("a", encoding="utf-8") as f:
+        f.write(f'\n[entries."{entry}"]\n{meta}notes = "x"\n')
+    with (catalogue_dir / "en.toml").open("a", encoding="utf-8") as f:
+        f.write(f'\n[entries."{entry}"]\ntext = ["{english}"]\n')
+    return check(de.Phrasebook.from_directory(catalogue_dir), ("en",))
+
+
 def test_check_flags_a_text_that_speaks_of_a_channel_its_entry_leaves_out(
     catalogue_dir: Path,
 ) -> None:
     """An entry for chat and email whose English says 'stay on the line' is a check error."""
     from deescalate.checks import check
 
-    with (catalogue_dir / "entries.toml").open("a", encoding="utf-8") as f:
-        f.write(
-            '\n[entries."close.acme.hold"]\nkind = "phrase"\nstage = "close"\n'
-            'channels = ["chat", "email"]\nnotes = "x"\n'
-        )
-    with (catalogue_dir / "en.toml").open("a", encoding="utf-8") as f:
-        f.write('\n[entries."close.acme.hold"]\ntext = ["Please stay on the line."]\n')
-    report = check(de.Phrasebook.from_directory(catalogue_dir), ("en",))
+    report = _checked_with(
+        catalogue_dir,
+        "close.acme.hold",
+        'kind = "phrase"\nstage = "close"\nchannels = ["chat", "email"]\n',
+        "Please stay on the line.",
+    )
     found = [p for p in report.problems if p.code == "channels"]
     assert [p.entry_id for p in found] == ["close.acme.hold"]
     assert "on the line" in found[0].message and not report.ok
@@ -538,13 +549,12 @@ def test_check_flags_live_contact_wording_in_an_entry_that_reaches_email(
 ) -> None:
     """An entry for every channel whose English says 'keep the person talking' is a check
     error: an email cannot keep anyone talking."""
-    from deescalate.checks import check
-
-    with (catalogue_dir / "entries.toml").open("a", encoding="utf-8") as f:
-        f.write('\n[entries."listen.acme.talk"]\nkind = "tip"\nstage = "listen"\nnotes = "x"\n')
-    with (catalogue_dir / "en.toml").open("a", encoding="utf-8") as f:
-        f.write('\n[entries."listen.acme.talk"]\ntext = ["Keep the caller talking."]\n')
-    report = check(de.Phrasebook.from_directory(catalogue_dir), ("en",))
+    report = _checked_with(
+        catalogue_dir,
+        "listen.acme.talk",
+        'kind = "tip"\nstage = "listen"\n',
+        "Keep the caller talking.",
+    )
     found = [p for p in report.problems if p.code == "channels"]
     assert [p.entry_id for p in found] == ["listen.acme.talk"]
     assert "live contact" in found[0].message and not report.ok
@@ -571,16 +581,13 @@ def test_check_flags_hearing_in_an_entry_that_reaches_chat_or_email(
 ) -> None:
     """'I can hear how upset you are' is for the phone: an entry that also reaches chat or
     email (or every channel) with it is a check error; a phone-only one is not."""
-    from deescalate.checks import check
-
     line = "" if channels is None else f"channels = {channels}\n"
-    with (catalogue_dir / "entries.toml").open("a", encoding="utf-8") as f:
-        f.write(
-            f'\n[entries."calm.acme.hear"]\nkind = "phrase"\nstage = "calm"\n{line}notes = "x"\n'
-        )
-    with (catalogue_dir / "en.toml").open("a", encoding="utf-8") as f:
-        f.write('\n[entries."calm.acme.hear"]\ntext = ["I can hear how upset you are."]\n')
-    report = check(de.Phrasebook.from_directory(catalogue_dir), ("en",))
+    report = _checked_with(
+        catalogue_dir,
+        "calm.acme.hear",
+        f'kind = "phrase"\nstage = "calm"\n{line}',
+        "I can hear how upset you are.",
+    )
     found = [p for p in report.problems if p.code == "channels"]
     assert [p.entry_id for p in found] == ["calm.acme.hear"]
     assert "'can hear'" in found[0].message
@@ -588,16 +595,12 @@ def test_check_flags_hearing_in_an_entry_that_reaches_chat_or_email(
 
 def test_check_allows_hearing_in_a_phone_only_entry(catalogue_dir: Path) -> None:
     """The same words in a phone-only entry are what the phone is for: no problem."""
-    from deescalate.checks import check
-
-    with (catalogue_dir / "entries.toml").open("a", encoding="utf-8") as f:
-        f.write(
-            '\n[entries."calm.acme.hear"]\nkind = "phrase"\nstage = "calm"\n'
-            'channels = ["phone"]\nnotes = "x"\n'
-        )
-    with (catalogue_dir / "en.toml").open("a", encoding="utf-8") as f:
-        f.write('\n[entries."calm.acme.hear"]\ntext = ["I can hear how upset you are."]\n')
-    report = check(de.Phrasebook.from_directory(catalogue_dir), ("en",))
+    report = _checked_with(
+        catalogue_dir,
+        "calm.acme.hear",
+        'kind = "phrase"\nstage = "calm"\nchannels = ["phone"]\n',
+        "I can hear how upset you are.",
+    )
     assert [p for p in report.problems if p.code == "channels"] == []
 
 

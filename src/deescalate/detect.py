@@ -40,7 +40,7 @@ from .i18n import get_locale
 from .limits import MAX_UTTERANCE_LENGTH
 from .render import has_surrogate
 
-__all__ = ["AUTO", "MIN_CONFIDENCE", "Detected", "detect_locale"]
+__all__ = ["AUTO", "MIN_CONFIDENCE", "Detected", "check_utterance", "detect_locale"]
 
 AUTO = "auto"
 """The locale to pass to :meth:`Phrasebook.listen` to have the language detected first."""
@@ -100,11 +100,14 @@ def _identifier() -> Any:
     return _IDENTIFIER
 
 
-def _check(text: object) -> str:
+def check_utterance(text: object, what: str = "the text") -> str:
+    """``text`` if it is a customer's words this package can read: a plain ``str`` (a
+    subclass could change what is matched), within the length limit, without lone
+    surrogates. ``what`` names it in the error."""
     if type(text) is not str:
         raise InvalidValueError("text", "text (a str)", text)
     if len(text) > MAX_UTTERANCE_LENGTH:
-        raise ValueTooLongError("the text", len(text), MAX_UTTERANCE_LENGTH)
+        raise ValueTooLongError(what, len(text), MAX_UTTERANCE_LENGTH)
     if has_surrogate(text):
         raise InvalidValueError("text", "text without lone surrogates", text)
     return text
@@ -141,7 +144,7 @@ def detect_locale(text: str, *, among: Sequence[str]) -> Detected:
     not installed, and the usual errors for text that is not a ``str``, is longer
     than ``limits.MAX_UTTERANCE_LENGTH`` or holds a lone surrogate.
     """
-    text = unicodedata.normalize("NFC", _check(text))[:_READ]
+    text = unicodedata.normalize("NFC", check_utterance(text))[:_READ]
     catalogues = _catalogues(among)
     if not any(char.isalpha() for char in text):
         return Detected(

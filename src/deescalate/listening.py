@@ -40,12 +40,10 @@ from ._patterns import (
 )
 from ._prefilter import Prefilter, available
 from .catalogue import LocaleData, SignalPhrases
-from .detect import AUTO, Detected, detect_locale
-from .errors import InvalidValueError, ValueTooLongError
+from .detect import AUTO, Detected, check_utterance, detect_locale
 from .i18n import Negotiated, negotiate
 from .limits import MAX_UTTERANCE_LENGTH
 from .models import Confidence, Event, Fallback, FallbackKind, Signal
-from .render import has_surrogate
 
 if TYPE_CHECKING:
     from .picker import Phrasebook
@@ -288,22 +286,12 @@ def cache_clear() -> None:
 # --- listening --------------------------------------------------------------------
 
 
-def _check_text(text: object) -> str:
-    if type(text) is not str:  # a str subclass could change what is matched
-        raise InvalidValueError("text", "text (a str)", text)
-    if len(text) > MAX_UTTERANCE_LENGTH:
-        raise ValueTooLongError("the utterance", len(text), MAX_UTTERANCE_LENGTH)
-    if has_surrogate(text):
-        raise InvalidValueError("text", "text without lone surrogates", text)
-    return text
-
-
 def listen(book: Phrasebook, text: str, *, locale: str | Sequence[str] = "en") -> Heard:
     """What ``text`` signals, heard with the phrases of the catalogue for ``locale``.
 
     This is :meth:`Phrasebook.listen`; see there.
     """
-    text = unicodedata.normalize("NFC", _check_text(text))
+    text = unicodedata.normalize("NFC", check_utterance(text, "the utterance"))
     detected = None
     if type(locale) is str and locale == AUTO:
         detected = detect_locale(text, among=book.locales)

@@ -353,12 +353,7 @@ class Selection:
         situations = self._neutral.situations
         if not isinstance(situation, str) or situation not in situations:
             raise UnknownSituationError(situation, situations)
-        chain = [situation]
-        current = situations[situation]
-        while current.inherits and current.parent is not None:
-            chain.append(current.parent)
-            current = situations[current.parent]
-        return tuple(chain)
+        return self._neutral.chain(situation)
 
     def _usable(
         self, entry: EntryDef, given: frozenset[str], defaults: frozenset[str]

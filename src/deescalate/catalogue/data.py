@@ -260,21 +260,27 @@ class Neutral:
         """The file that defines a situation or entry id."""
         return self.origins.get(item_id, self.path)
 
-    def stage_label(self, situation: str, stage: Stage) -> str:
-        """The ``[labels]`` key of ``stage``'s heading in ``situation``.
+    def chain(self, situation: str) -> tuple[str, ...]:
+        """``situation`` (a known id) and the ancestors whose content it may use, nearest
+        first: the chain stops at a situation that does not inherit."""
+        chain = [situation]
+        current = self.situations[situation]
+        while current.inherits and current.parent is not None:
+            chain.append(current.parent)
+            current = self.situations[current.parent]
+        return tuple(chain)
 
-        The nearest ``label`` up the situation's chain of inheritance, else the
-        stage's own name: safety-self-harm's apologise stage is "acknowledge",
-        because safety-threat says so.
+    def stage_label(self, situation: str, stage: Stage) -> str:
+        """The ``[labels]`` key of ``stage``'s heading in ``situation`` (a known id).
+
+        The nearest ``label`` up the situation's chain, else the stage's own name:
+        safety-self-harm's apologise stage is "acknowledge", because safety-threat
+        says so.
         """
-        current = self.situations.get(situation)
-        while current is not None:
-            rule = current.stages.get(stage)
+        for sid in self.chain(situation):
+            rule = self.situations[sid].stages.get(stage)
             if rule is not None and rule.label is not None:
                 return rule.label
-            if not current.inherits or current.parent is None:
-                break
-            current = self.situations.get(current.parent)
         return stage.value
 
     def line_ids(self, situation: str, stage: Stage, kind: Kind) -> tuple[str, ...]:
