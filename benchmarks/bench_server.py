@@ -11,7 +11,10 @@ For 1 and 2 uvicorn workers it measures, in turn, a bare FastAPI app whose one
 route returns ``{"hello": "world"}``, ``GET /v1/pick`` with an Accept-Language
 header, and a conversation turn (``POST /v1/conversations/{id}/say`` over 200
 conversations, so turns of different contacts interleave as they do in a
-contact centre) with the SQLite and the Redis store. Then one worker answers
+contact centre) with the SQLite and the Redis store. Next to each turn it
+measures a second baseline, the write floor: a bare FastAPI route that makes one
+store write of a turn's size and answers a body of a turn's size, with no
+conversation at all, which no stored turn can beat. Then one worker answers
 100,000 picks, each with a different Accept-Language header, and its resident
 memory is compared before and after. The access log is off in every run, as
 the hello app has none. Each ratio is the median of the per-round ratios.
@@ -35,6 +38,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from fastapi import Request, Response  # at the top: the floor's route annotations name them
 
 HERE = Path(__file__).resolve().parent
 # The test suite's helpers start the same throwaway redis-server the tests use.
@@ -55,6 +59,50 @@ def hello_app() -> object:
     @app.get("/hello")
     async def hello() -> dict[str, str]:
         return {"hello": "world"}
+
+    return app
+
+
+# What a turn stores and answers, on average, in the conversations these runs make.
+FLOOR_HEAD = 300
+FLOOR_PART = 280
+FLOOR_ANSWER = 700
+
+
+def write_floor_app() -> object:
+    """A second baseline: the least any stored turn costs, without the conversation.
+
+    One FastAPI route that reads the JSON body, makes one compare-and-set write of
+    a turn's size (a head and a part) through the store ``DEESCALATE_STORE`` names,
+    exactly as a turn's write, and answers a JSON body of a turn's size. No line is
+    chosen and nothing is read from the store: a turn cannot cost less than this.
+    """
+    import secrets
+
+    from fastapi import FastAPI
+
+    from deescalate.server.stores import open_store
+
+    store = open_store(os.environ["DEESCALATE_STORE"])
+    prefix = secrets.token_hex(8)  # each worker writes conversations of its own
+    head = json.dumps({"created": 0.0}) + "\n" + "h" * FLOOR_HEAD
+    part = "p" * FLOOR_PART
+    answer = b'{"answer":"' + b"a" * (FLOOR_ANSWER - 13) + b'"}'
+    versions: dict[str, int] = {}
+    app = FastAPI()
+
+    @app.post("/write/{key}")
+    async def write(key: str, request: Request) -> Response:
+        json.loads(await request.body())
+        mine = f"{prefix}-{key}"
+        version = versions.get(mine)
+        if version is None:
+            store.create(mine, "owner", head, 3600)
+            version = 1
+        if not store.append(mine, version, head, part, 3600, expected=head):
+            raise RuntimeError("the floor's write was refused")
+        versions[mine] = version + 1
+        return Response(answer, media_type="application/json")
 
     return app
 
@@ -181,6 +229,21 @@ def _say_script(url: str, directory: Path, name: str) -> str:
     return str(script)
 
 
+def _floor_script(directory: Path) -> str:
+    """A wrk script that writes to one of CONVERSATIONS keys in turn, as the say script does."""
+    script = directory / "floor.lua"
+    script.write_text(
+        "local n = 0\n"
+        "request = function()\n"
+        "  n = n + 1\n"
+        f"  return wrk.format('POST', '/write/' .. (n % {CONVERSATIONS}),\n"
+        "    {['Content-Type'] = 'application/json'}, '{\"stage\": \"calm\"}')\n"
+        "end\n",
+        encoding="utf-8",
+    )
+    return str(script)
+
+
 def _turns(url: str, *, directory: Path, name: str) -> int:
     """How many turns the first conversation of a say script holds now."""
     script = (directory / f"say-{name}.lua").read_text(encoding="utf-8")
@@ -223,16 +286,24 @@ def _load_runs(args: argparse.Namespace, work: Path, redis_url: str, workers: in
     lang.write_text("wrk.headers['Accept-Language'] = 'da-DK,da;q=0.9'\n", encoding="utf-8")
     pick = "/v1/pick?stage=apologise&situation=late-delivery"
     sqlite = {**env, "DEESCALATE_STORE": f"sqlite:///{work}/bench-{workers}.sqlite3"}
+    floor_sqlite = {"DEESCALATE_STORE": f"sqlite:///{work}/floor-{workers}.sqlite3"}
+    # The floor's keys never meet the service's: they start with a prefix of their own.
+    floor_redis = {"DEESCALATE_STORE": redis_url}
     with (
         _uvicorn("bench_server:hello_app", workers, {}) as (hello_url, hello_pid),
         _uvicorn(app, workers, sqlite) as (sqlite_url, sqlite_pid),
         _uvicorn(app, workers, {**env, "DEESCALATE_STORE": redis_url}) as (redis_url_, redis_pid),
+        _uvicorn("bench_server:write_floor_app", workers, floor_sqlite) as (fs_url, fs_pid),
+        _uvicorn("bench_server:write_floor_app", workers, floor_redis) as (fr_url, fr_pid),
     ):
+        floor = _floor_script(work)
         subjects = {
             "hello": (hello_url + "/hello", hello_pid, None),
             "pick": (sqlite_url + pick, sqlite_pid, str(lang)),
             "say, SQLite": (sqlite_url, sqlite_pid, _say_script(sqlite_url, work, "sqlite")),
+            "write, SQLite": (fs_url, fs_pid, floor),
             "say, Redis": (redis_url_, redis_pid, _say_script(redis_url_, work, "redis")),
+            "write, Redis": (fr_url, fr_pid, floor),
         }
         for url, _, script in subjects.values():
             _wrk(url, 1, script)
@@ -280,12 +351,21 @@ def _load_runs(args: argparse.Namespace, work: Path, redis_url: str, workers: in
         f"{ratio('pick', 1):.2f}× hello's (rounds {spread('pick', 1)}; target ≤ 2×); "
         + cpu_ratio("pick"),
         *(
-            f"  POST say ({store}): {rps['say, ' + store]:,.0f} req/s = "
-            f"{ratio('say, ' + store, 0):.2f}× hello (rounds {spread('say, ' + store, 0)}; "
-            f"target ≥ 0.40×); p99 {p99['say, ' + store]:.1f} ms; "
-            + cpu_ratio("say, " + store)
-            + f"; {turns[store]} turns a conversation by the end"
+            line
             for store in ("SQLite", "Redis")
+            for line in (
+                f"  POST say ({store}): {rps['say, ' + store]:,.0f} req/s = "
+                f"{ratio('say, ' + store, 0):.2f}× hello (rounds {spread('say, ' + store, 0)}; "
+                f"target ≥ 0.40×); p99 {p99['say, ' + store]:.1f} ms; "
+                + cpu_ratio("say, " + store)
+                + f"; {turns[store]} turns a conversation by the end",
+                f"    floor, one {store} write of a turn's size and no conversation: "
+                f"{rps['write, ' + store]:,.0f} req/s = {ratio('write, ' + store, 0):.2f}× hello "
+                f"(rounds {spread('write, ' + store, 0)}); "
+                + cpu_ratio("write, " + store)
+                + f"; the turn is {cpu['say, ' + store] / cpu['write, ' + store]:.2f}× "
+                "the floor's CPU a request",
+            )
         ),
     ]
 
