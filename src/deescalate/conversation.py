@@ -60,6 +60,7 @@ from .errors import (
     StateError,
     StateTooLargeError,
     UnexpectedValueError,
+    UnknownEntryError,
     UnknownSituationError,
 )
 from .i18n import parse_preferences
@@ -743,7 +744,13 @@ class Conversation:
     # --- what the agent does ---------------------------------------------------------------
 
     @entry_point
-    def say(self, stage: Stage | str, *, values: Mapping[str, object] | None = None) -> Phrase:
+    def say(
+        self,
+        stage: Stage | str,
+        *,
+        values: Mapping[str, object] | None = None,
+        entry: str | None = None,
+    ) -> Phrase:
         """The next line for ``stage``, never one already said while others remain.
 
         On the abuse ladder, the calm stage gives the current step's line and
@@ -751,11 +758,20 @@ class Conversation:
         safety mode only safety lines are given. ``values`` are as for
         :meth:`Phrasebook.pick` (they choose among entries); the contact's own
         values are added to each entry that declares them.
+
+        ``entry`` says a line of that entry (the variant not said yet, or the
+        least recently said): the line the agent chose where the lines of a
+        stage are alternatives that only the agent can tell apart (the manager
+        is free, is busy, or is the agent). It must be one of the entries this
+        conversation would choose from at ``stage`` now (see :meth:`options`),
+        else :class:`UnknownEntryError` says why; a ladder step or safety mode
+        still decides what may be said.
         """
         stage_ = Stage.coerce(stage)
         with self._turn() as state:
             pool = self._pool_for(stage_, state, values)
-            entry_id, variant = self._choose(pool.pairs, state)
+            pairs = pool.pairs if entry is None else self._named(entry, stage_, pool.pairs)
+            entry_id, variant = self._choose(pairs, state)
             phrase = self._book.pick(
                 stage_,
                 situation=pool.situation,
@@ -785,6 +801,42 @@ class Conversation:
                 self._phrase_update(state, stage_, pool.ladder_position),
             )
             return phrase
+
+    @entry_point
+    def choices(
+        self, stage: Stage | str, *, values: Mapping[str, object] | None = None
+    ) -> tuple[Phrase, ...]:
+        """The lines :meth:`say` chooses from at ``stage`` now, one for each entry.
+
+        Each is the variant ``say(stage, entry=phrase.id)`` would say now, so an
+        agent can be shown the alternatives and say the one that fits (the
+        manager is free, is busy, or is the agent). Nothing is logged and
+        nothing changes; on a ladder step the one line is that step's, in safety
+        mode only safety lines are offered.
+        """
+        stage_ = Stage.coerce(stage)
+        with self._lock:
+            state = self._state
+            pool = self._pool_for(stage_, state, values)
+            entries = dict.fromkeys(e for e, _ in pool.pairs)
+            chosen = (
+                self._choose(tuple(p for p in pool.pairs if p[0] == e), state) for e in entries
+            )
+            return tuple(
+                self._book.pick(
+                    stage_,
+                    situation=pool.situation,
+                    locale=state.locale,
+                    register=state.register_,
+                    channel=state.channel,
+                    gloss=state.gloss,
+                    values=values or None,
+                    defaults=state.values or None,
+                    entry=entry_id,
+                    variant=variant,
+                )
+                for entry_id, variant in chosen
+            )
 
     @entry_point
     def tips(self, stage: Stage | str) -> tuple[Tip, ...]:
@@ -1163,6 +1215,25 @@ class Conversation:
             if state.log is self._state.log:
                 self._rotation = rotation
         return rotation
+
+    def _named(
+        self, entry: str, stage: Stage, pairs: tuple[tuple[str, int], ...]
+    ) -> tuple[tuple[str, int], ...]:
+        """The variants of ``entry`` among ``pairs``, or why it cannot be said now."""
+        mine = tuple(p for p in pairs if p[0] == entry)
+        if mine:
+            return mine
+        known = self._book.neutral.entries.get(entry)
+        if known is None:
+            raise UnknownEntryError(entry)
+        if known.kind is not Kind.PHRASE or known.stage is not stage:
+            raise UnknownEntryError(entry, f"it is not a phrase of stage {stage.value!r}")
+        offered = ", ".join(dict.fromkeys(e for e, _ in pairs))
+        raise UnknownEntryError(
+            entry,
+            f"it is not a line this conversation says at stage {stage.value!r} now "
+            f"(it offers {offered})",
+        )
 
     def _choose(
         self, pairs: tuple[tuple[str, int], ...], state: ConversationState
