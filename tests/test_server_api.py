@@ -384,6 +384,35 @@ def test_conversation_lifecycle(client: TestClient) -> None:
     assert client.get(url).status_code == 404
 
 
+def test_choices_then_the_agents_choice(client: TestClient) -> None:
+    """GET …/choices lists one line per entry and changes nothing; say with that entry says
+    it (its stage taken from the entry); after "the manager is busy" the close never hands
+    the customer over; an entry that does not fit now is a 422 naming it."""
+    url = client.post(
+        "/v1/conversations", json={"situation": "wants-manager", "channel": "phone", "seed": 2}
+    ).headers["location"]
+    offered = client.get(f"{url}/choices", params={"stage": "resolve"})
+    assert offered.status_code == 200 and offered.headers["etag"] == '"1"'
+    ids = [p["id"] for p in offered.json()["phrases"]]
+    assert offered.json()["stage"] == "resolve"
+    assert {"resolve.wants-manager.connect", "resolve.wants-manager.busy"} <= set(ids)
+    assert len(ids) == len(set(ids))
+    assert client.get(url).json()["turns"] == 0
+    busy = next(p for p in offered.json()["phrases"] if p["id"] == "resolve.wants-manager.busy")
+
+    said = client.post(f"{url}/say", json={"entry": "resolve.wants-manager.busy"}).json()
+    assert said["phrase"] == busy
+    closes = {p["id"] for p in client.get(f"{url}/choices?stage=close").json()["phrases"]}
+    assert closes and "close.wants-manager.handing-over" not in closes
+
+    wrong = client.post(f"{url}/say", json={"entry": "close.wants-manager.handing-over"})
+    assert wrong.status_code == 422
+    assert wrong.json()["entry_id"] == "close.wants-manager.handing-over"
+    assert client.post(f"{url}/say", json={"entry": "x" * 65}).status_code == 422
+    assert client.get(f"{url}/choices?stage=sing").status_code == 422
+    assert client.get(url).json()["turns"] == 1
+
+
 def test_conversation_state_is_the_resumable_state(client: TestClient) -> None:
     """The state the service returns resumes in the library to the same conversation."""
     url = client.post("/v1/conversations", json={"seed": 5}).headers["location"]

@@ -133,6 +133,10 @@ _TURNS: list[tuple[str, bytes, dict[str, str]]] = [
     (SAY, b'{"stage": "calm"}', {**JSON, "If-Match": "x" * 70}),
     (SAY, b'{"stage": "calm", "values": {"no_such": "1"}}', JSON),
     (SAY, b'{"stage": "close"}', JSON),
+    (SAY, b'{"entry": "resolve.billing-error.checking"}', JSON),
+    (SAY, b'{"stage": "calm", "entry": "resolve.billing-error.checking"}', JSON),
+    (SAY, b'{"entry": "resolve.late-delivery.checking"}', JSON),
+    (SAY, b'{"entry": "no-such-entry"}', JSON),
     (SAY, b"{}", JSON),
     ("/v1/conversations/not-there/say", b"{}", JSON),
     ("/v1/conversations/bad%20id/say", b"{}", JSON),
@@ -158,7 +162,7 @@ def test_quick_turns_are_the_declared_routes(tmp_path: Path) -> None:
             assert _seen(mine) == _seen(theirs), (path, body, headers)
             statuses.append(mine.status_code)
         assert set(statuses) == {200, 404, 412, 422}
-        assert quick.get(f"/v1/conversations/{CONVERSATION}").json()["turns"] == 6
+        assert quick.get(f"/v1/conversations/{CONVERSATION}").json()["turns"] == 7
 
 
 @pytest.mark.parametrize(

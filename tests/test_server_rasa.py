@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 import deescalate as de
 from deescalate.server import Settings, create_app
 from deescalate.server.app import ANONYMOUS
-from deescalate.server.rasa import channel_for, conversation_key, stage_for
+from deescalate.server.rasa import channel_for, conversation_key, response_for, response_name
 
 REQUEST = json.loads(
     (Path(__file__).parent / "data" / "rasa" / "nlg-request.json").read_text(encoding="utf-8")
@@ -173,7 +173,52 @@ def test_channel_names(name: str | None, channel: de.Channel) -> None:
 )
 def test_response_name_rule(response: str, stage: de.Stage | None) -> None:
     """utter_deescalate_<stage> names a stage, with _ for -; _next the recommended one."""
-    assert stage_for(response) is stage
+    assert response_for(de.Phrasebook.default(), response) == (stage, None)
+
+
+def test_every_phrase_entry_has_a_response_name_of_its_own() -> None:
+    """utter_deescalate_<entry id, _ for . and -> names that entry and its stage, and no
+    two phrase entries (nor an entry and a stage) share a name."""
+    book = de.Phrasebook.default()
+    phrases = [e for e in book.neutral.entries.values() if e.kind is de.Kind.PHRASE]
+    assert response_name("resolve.wants-manager.busy") == (
+        "utter_deescalate_resolve_wants_manager_busy"
+    )
+    for entry in phrases:
+        assert response_for(book, response_name(entry.id)) == (entry.stage, entry.id)
+    names = {response_name(e.id) for e in phrases}
+    assert len(names) == len(phrases)
+    assert not names & {f"utter_deescalate_{s.value.replace('-', '_')}" for s in de.Stage}
+
+
+def test_an_entry_response_says_that_entry(client: TestClient) -> None:
+    """The bot that knows the manager is busy says the busy line, not one chosen at random,
+    and an entry that does not fit the conversation now is a 422 problem."""
+    slots = {"deescalate_situation": "wants-manager"}
+    book = de.Phrasebook.default()
+    busy = {
+        book.pick("resolve", situation="wants-manager", channel="chat", entry=e, variant=v).text
+        for e, v in book.options("resolve", situation="wants-manager", channel="chat")
+        if e == "resolve.wants-manager.busy"
+    }
+    for n in range(3):
+        answer = client.post(
+            "/nlg",
+            json=request(
+                "utter_deescalate_resolve_wants_manager_busy",
+                slots=slots,
+                sender=f"s{n}",
+            ),
+        )
+        assert answer.status_code == 200
+        jsonschema.validate(answer.json(), RASA_RESPONSE_SCHEMA)
+        assert answer.json()["text"] in busy
+    refused = client.post(
+        "/nlg",
+        json=request("utter_deescalate_resolve_late_delivery_checking", slots=slots),
+    )
+    assert refused.status_code == 422
+    assert refused.json()["entry_id"] == "resolve.late-delivery.checking"
 
 
 def test_keys_by_header_or_token(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ from .schemas import (
     MAX_NAME,
     SEED_MAX,
     SEED_MIN,
+    ChoicesResponse,
     ConversationCreate,
     ConversationDetail,
     ConversationView,
@@ -233,15 +234,25 @@ def say_turn(
     """
     body = body or SayRequest()
     values = to_library_values(body.values) or None
-    stage = body.stage
+    stage, entry = body.stage, body.entry
 
     def act(conversation: de.Conversation, meta: dict[str, Any]) -> de.Phrase:
-        chosen = stage or conversation.next_stage()
+        chosen = stage or _stage_of(conversation.book, entry) or conversation.next_stage()
         if chosen is None:
             raise over()
-        return conversation.say(chosen, values=values)
+        return conversation.say(chosen, values=values, entry=entry)
 
     return conversations.change(conversation_id, owner, act, if_match=_if_match(if_match))
+
+
+def _stage_of(book: de.Phrasebook, entry: str | None) -> Stage | None:
+    """The stage of a named entry (``None`` when none is named); an unknown one is refused."""
+    if entry is None:
+        return None
+    found = book.neutral.entries.get(entry)
+    if found is None:
+        raise de.UnknownEntryError(entry)
+    return found.stage
 
 
 def say_answer(phrase: de.Phrase, loaded: Loaded) -> tuple[str, str]:
@@ -515,6 +526,29 @@ def router(caller: Any, *, keys: bool) -> APIRouter:
         said = say_turn(_conversations(request), conversation_id, owner, body, if_match)
         text, etag = say_answer(*said)
         return Response(text, media_type=JSON, headers={"ETag": etag})
+
+    @api.get(
+        "/conversations/{conversation_id}/choices",
+        response_model=ChoicesResponse,
+        tags=["conversations"],
+    )
+    def choices(
+        request: Request,
+        conversation_id: ConversationId,
+        owner: Caller,
+        stage: Annotated[Stage | None, Query(description="Default: the next stage.")] = None,
+    ) -> Response:
+        """The lines ``say`` chooses from at a stage now, one for each entry; nothing changes.
+
+        Say the one that fits with ``POST …/say`` and its ``entry``.
+        """
+        loaded = _conversations(request).load(conversation_id, owner)
+        conversation = loaded.conversation
+        chosen = stage or conversation.next_stage()
+        if chosen is None:
+            raise over()
+        found = conversation.choices(chosen)
+        return _answer(loaded, ChoicesResponse(stage=chosen, phrases=found))
 
     @api.post(
         "/conversations/{conversation_id}/events",

@@ -8,7 +8,10 @@ docs/server.md:
 
 - ``utter_deescalate_<stage>`` says the next line for that stage, with ``_`` for
   ``-`` (``utter_deescalate_cool_down``); ``utter_deescalate_next`` says the line
-  for the recommended next stage.
+  for the recommended next stage; ``utter_deescalate_<entry>`` says a line of that
+  entry, its id with ``_`` for ``.`` and ``-``
+  (``utter_deescalate_resolve_wants_manager_busy``), where the bot's own flow
+  knows which of a stage's alternatives is true.
 - One conversation per ``sender_id`` (and API key), so lines do not repeat and
   the abuse ladder and safety mode carry across turns.
 - Locale, situation, register and the customer's name come from the slots (or
@@ -25,6 +28,7 @@ docs/server.md:
 # some name the API-key dependency, a local of router().
 
 import hashlib
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -37,7 +41,15 @@ from deescalate import Channel, Stage
 from .conversations import Conversations, over
 from .problems import PROBLEM_JSON, Problem, ProblemError
 
-__all__ = ["PREFIX", "VOICE_CHANNELS", "NLGRequest", "NLGResponse", "router"]
+__all__ = [
+    "PREFIX",
+    "VOICE_CHANNELS",
+    "NLGRequest",
+    "NLGResponse",
+    "response_for",
+    "response_name",
+    "router",
+]
 
 PREFIX = "utter_deescalate_"
 NEXT = "next"
@@ -102,20 +114,50 @@ def channel_for(name: str | None) -> Channel:
     return Channel.PHONE if name and name.lower() in VOICE_CHANNELS else Channel.CHAT
 
 
-def stage_for(response: str) -> Stage | None:
-    """The stage a response name asks for; ``None`` for ``utter_deescalate_next``."""
+def response_name(entry_id: str) -> str:
+    """The response name that asks for a line of ``entry_id``."""
+    return PREFIX + entry_id.replace(".", "_").replace("-", "_")
+
+
+@lru_cache(maxsize=8)
+def _entries_by_name(book: de.Phrasebook) -> dict[str, str | None]:
+    """Response name → phrase entry id (``None`` where two ids would share a name)."""
+    found: dict[str, str | None] = {}
+    for entry in book.neutral.entries.values():
+        if entry.kind is de.Kind.PHRASE:
+            name = response_name(entry.id)
+            found[name] = None if name in found else entry.id
+    return found
+
+
+def response_for(book: de.Phrasebook, response: str) -> tuple[Stage | None, str | None]:
+    """The stage and the entry a response name asks for; ``(None, None)`` for
+    ``utter_deescalate_next``."""
     if not response.startswith(PREFIX):
         raise ProblemError(
             404,
             "unknown-response",
             "Unknown response",
-            f"deescalate answers responses named {PREFIX}<stage> or {PREFIX}{NEXT}",
+            f"deescalate answers responses named {PREFIX}<stage>, {PREFIX}<entry> or "
+            f"{PREFIX}{NEXT}",
             response=response,
         )
     rest = response[len(PREFIX) :]
     if rest == NEXT:
-        return None
-    return Stage.coerce(rest.replace("_", "-"))
+        return None, None
+    entries = _entries_by_name(book)
+    if response in entries:
+        entry_id = entries[response]
+        if entry_id is None:
+            raise ProblemError(
+                404,
+                "unknown-response",
+                "Unknown response",
+                "two entries share this response name: ask for the stage instead",
+                response=response,
+            )
+        return book.neutral.entries[entry_id].stage, entry_id
+    return Stage.coerce(rest.replace("_", "-")), None
 
 
 def _setting(name: str, arguments: dict[str, Any], slots: dict[str, Any]) -> str | None:
@@ -164,7 +206,7 @@ def router(caller: Any) -> APIRouter:
     def nlg(request: Request, body: NLGRequest, owner: Annotated[str, Depends(caller)]) -> Response:
         """Rasa's NLG endpoint: the next line of the sender's conversation."""
         conversations: Conversations = request.app.state.conversations
-        stage = stage_for(body.response)
+        stage, entry = response_for(request.app.state.book, body.response)
         tracker = body.tracker
         slots = tracker.slots
         arguments = body.arguments
@@ -203,7 +245,7 @@ def router(caller: Any) -> APIRouter:
                 raise ProblemError(
                     409, "no-line", "No line", "cool-down has tips for the agent, no line"
                 )
-            return conversation.say(wanted, values=values)
+            return conversation.say(wanted, values=values, entry=entry)
 
         phrase, _ = conversations.change(key, owner, act)
         answer = NLGResponse(text=phrase.text)

@@ -18,6 +18,7 @@ import deescalate as de
 from deescalate import Channel, Register, Stage
 
 __all__ = [
+    "ChoicesResponse",
     "ConversationCreate",
     "ConversationView",
     "EventRequest",
@@ -203,8 +204,17 @@ class ConversationCreate(_Body):
 class SayRequest(_Body):
     """The body of ``POST /v1/conversations/{id}/say``."""
 
-    stage: Stage | None = Field(default=None, description="Default: the recommended next stage.")
+    stage: Stage | None = Field(
+        default=None,
+        description="Default: the stage of `entry` when one is given, else the recommended "
+        "next stage.",
+    )
     values: Values = Field(default_factory=dict, description="Values for this line only.")
+    entry: Name | None = Field(
+        default=None,
+        description="Say a line of this entry: one of the choices the conversation offers "
+        "at the stage now (GET …/choices), where only the agent knows which fits.",
+    )
 
 
 class StageRequest(_Body):
@@ -258,6 +268,13 @@ class SayResponse(_Body):
 
     phrase: de.Phrase
     conversation: ConversationView
+
+
+class ChoicesResponse(_Body):
+    """The lines a conversation chooses from at a stage now, one for each entry."""
+
+    stage: Stage
+    phrases: tuple[de.Phrase, ...]
 
 
 class TipsResponse(_Body):
