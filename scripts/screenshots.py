@@ -8,6 +8,8 @@ desktop width (1280 px) and a side-panel width (360 px):
 
 - ``page-contact-*.png``: a Danish late-delivery contact glossed in English;
 - ``page-ladder-*.png``: the same after two insults (the ladder's warning step);
+- ``page-choices-*.png``: a contact asking for a manager at resolve, the stage's other
+  lines open for the agent to pick the true one;
 - ``page-safety-*.png``: safety mode after a self-harm signal;
 - ``page-translators-*.png``: the coverage grid.
 """
@@ -68,6 +70,13 @@ def main() -> None:
                 page.keyboard.press("i")
                 expect(page.locator("#ladder [aria-current=step]")).to_have_text("Warning")
                 shoot(page, "page-ladder", width)
+                contact(page, server.url, "wants-manager")
+                for _ in range(4):
+                    page.keyboard.press("n")
+                expect(page.locator("#stages [aria-current=step]")).to_have_text("Resolve")
+                page.locator("#choices summary").click()
+                expect(page.locator("#choices-list button").first).to_be_visible()
+                shoot(page, "page-choices", width)
                 contact(page, server.url, "billing-error")
                 page.fill("#heard-input", "Jeg kan ikke mere, jeg vil ikke leve længere")
                 page.click("#listen")

@@ -122,6 +122,48 @@ def test_a_danish_contact_glossed_in_english(page: Page) -> None:
     assert "{" not in line(page)
 
 
+def test_the_agent_picks_the_true_manager_line(page: Page) -> None:
+    """At resolve in a wants-manager contact the other lines are on offer, glossed; the one
+    the agent picks is said and logged, and after "the manager is busy" the close is not the
+    hand-over to the manager."""
+    start(page, customer="da", situation="wants-manager")
+    for _ in range(4):
+        page.keyboard.press("n")
+    expect(page.locator("#stages [aria-current=step]")).to_have_text("Resolve")
+    choices = page.locator("#choices")
+    expect(choices).to_be_visible()
+    book = de.Phrasebook.default()
+    busy = {
+        book.pick("resolve", situation="wants-manager", locale="da", channel="phone", **pair).text
+        for pair in (
+            {"entry": e, "variant": v}
+            for e, v in book.options(
+                "resolve", situation="wants-manager", locale="da", channel="phone"
+            )
+            if e == "resolve.wants-manager.busy"
+        )
+    }
+    if line(page) in busy:  # the busy line came first: ask for another, so it is a choice
+        page.keyboard.press("a")
+        expect(page.locator("#line-text")).not_to_have_text(line(page))
+    page.locator("#choices summary").click()
+    buttons = page.locator("#choices-list button")
+    shown = [buttons.nth(i).locator("span").first.inner_text() for i in range(buttons.count())]
+    assert line(page) not in shown
+    assert buttons.first.locator(".gloss").get_attribute("lang") == "en"
+    target = next(i for i, text in enumerate(shown) if text in busy)
+    buttons.nth(target).click()
+    expect(page.locator("#line-text")).to_have_text(shown[target])
+    assert page_log(page)[-1]["entry"] == "resolve.wants-manager.busy"
+    page.keyboard.press("n")
+    expect(page.locator("#stages [aria-current=step]")).to_have_text("Close")
+    assert page_log(page)[-1]["entry"] not in (
+        "close.wants-manager.handing-over",
+        "close.wants-manager.handing-over-chat",
+    )
+    expect(page.locator("#choices-count")).not_to_be_empty()
+
+
 def test_a_chat_line_can_be_copied(page: Page) -> None:
     """On chat the copy control is there and says so when used."""
     start(page, channel="chat")
@@ -257,7 +299,8 @@ def test_keyboard_focus_is_visible(page: Page) -> None:
 
 
 def test_every_view_passes_axe_at_both_widths(page: Page) -> None:
-    """No serious or critical axe-core violation: setup, contact, safety, translators, 360 px."""
+    """No serious or critical axe-core violation: setup, contact (its other lines open too),
+    safety, translators, 360 px."""
     problems: dict[str, list[str]] = {}
     for width in (DESKTOP, PANEL):
         page.set_viewport_size(width)
@@ -266,6 +309,9 @@ def test_every_view_passes_axe_at_both_widths(page: Page) -> None:
         problems[f"setup {width['width']}"] = axe_problems(page)
         start(page, channel="chat")
         problems[f"contact {width['width']}"] = axe_problems(page)
+        page.locator("#choices summary").click()
+        expect(page.locator("#choices-list button").first).to_be_visible()
+        problems[f"contact, other lines open {width['width']}"] = axe_problems(page)
         page.keyboard.press("v")
         expect(page.locator("#safety")).to_be_visible()
         problems[f"safety {width['width']}"] = axe_problems(page)

@@ -48,6 +48,7 @@ PAGE_LABEL_KEYS = frozenset(
         "register",
         "start",
         "another",
+        "choices",
         "next",
         "copy",
         "copied",

@@ -226,20 +226,73 @@ async function sayNext(stage) {
   state.stage = next;
   renderLine(repeat);
   await showTips(next);
+  await showChoices(next);
   render();
+}
+
+// The stage's other lines, one for each entry: some are alternatives only the agent
+// can tell apart (the manager is free, is busy, or is the agent), so the agent picks.
+async function showChoices(stage) {
+  const box = $("choices");
+  let phrases = [];
+  if (stage && stage !== "cool-down" && !state.over) {
+    try {
+      const q = "?stage=" + encodeURIComponent(stage);
+      phrases = (await api("GET", `/conversations/${state.conv.id}/choices` + q)).phrases;
+    } catch {
+      phrases = []; // lines that need details not typed yet: "Another line" still works
+    }
+  }
+  const current = state.phrase && state.phrase.id;
+  const items = phrases.filter((p) => p.id !== current).map((p) => {
+    const li = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "choice";
+    const text = document.createElement("span");
+    text.textContent = p.text;
+    text.lang = p.locale.replace("_", "-");
+    button.append(text);
+    if (p.gloss && p.gloss.text !== p.text) {
+      const gloss = document.createElement("span");
+      gloss.className = "gloss";
+      gloss.textContent = p.gloss.text;
+      gloss.lang = p.gloss.locale.replace("_", "-");
+      button.append(gloss);
+    }
+    button.addEventListener("click", guard(() => chooseLine(stage, p.id)));
+    li.append(button);
+    return li;
+  });
+  $("choices-list").replaceChildren(...items);
+  $("choices-count").textContent = String(items.length);
+  box.hidden = !items.length;
+}
+
+async function chooseLine(stage, entry) {
+  if (state.over || stage !== state.stage) return;
+  const answer = await sayWith(stage, valuesFor(state.fields || []), entry);
+  state.conv = answer.conversation;
+  state.said.add(answer.phrase.id + "#" + answer.phrase.variant);
+  state.phrase = answer.phrase;
+  renderLine(false);
+  await showChoices(stage);
+  render();
+  $("line").focus();
 }
 
 // A value typed for the stage may not fit the line the contact needs now (a
 // ladder step takes none): say it without the values that do not fit.
-async function sayWith(stage, values) {
+async function sayWith(stage, values, entry) {
   const path = `/conversations/${state.conv.id}/say`;
+  const chosen = entry ? { entry } : {};
   try {
-    return await api("POST", path, { stage, values });
+    return await api("POST", path, { stage, values, ...chosen });
   } catch (err) {
     if (err.problem.error !== "UnexpectedValueError" || !Object.keys(values).length) throw err;
     const extra = new Set(err.problem.names || Object.keys(values));
     const kept = Object.fromEntries(Object.entries(values).filter(([k]) => !extra.has(k)));
-    return api("POST", path, { stage, values: kept });
+    return api("POST", path, { stage, values: kept, ...chosen });
   }
 }
 
@@ -481,6 +534,7 @@ function render() {
     state.phrase = null;
     renderLine();
   }
+  if (state.over || state.stage === "cool-down") $("choices").hidden = true;
   renderStages();
   renderLadder();
   renderValues();
