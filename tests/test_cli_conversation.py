@@ -201,6 +201,32 @@ def test_coach_json_lines_are_each_json() -> None:
     assert all(".safety-threat." in p["id"] for p in phrases[1:])
 
 
+def test_coach_lists_the_choices_and_says_the_one_typed() -> None:
+    """choices lists one line per entry with its id; typing an id says that entry's line
+    (an unknown one is an error line); after "busy" the close is not the hand-over."""
+    done = coach(
+        "--situation",
+        "wants-manager",
+        "--channel",
+        "phone",
+        "--json",
+        "--seed",
+        "3",
+        lines="choices resolve\nresolve.wants-manager.busy\nresolve.nope\nchoices\nclose\n",
+    )
+    assert done.returncode == 0, done.stderr
+    objects = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [o["type"] for o in objects] == ["choices", "phrase", "error", "choices", "phrase"]
+    ids = [p["id"] for p in objects[0]["phrases"]]
+    assert "resolve.wants-manager.busy" in ids and len(ids) == len(set(ids))
+    assert objects[1]["id"] == "resolve.wants-manager.busy"
+    assert "no such entry" in objects[2]["message"]
+    assert objects[3]["stage"] == "close"
+    closes = {p["id"] for p in objects[3]["phrases"]}
+    assert objects[4]["id"] in closes
+    assert not {i for i in closes if "handing-over" in i}
+
+
 @pytest.mark.slow
 def test_coach_keeps_going_after_a_bad_line_and_stops_at_end_of_input() -> None:
     """An unknown word is an error line, not an exit; end of input ends the session."""

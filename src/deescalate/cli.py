@@ -20,7 +20,13 @@ from typing import Any, TextIO
 
 from . import __version__
 from .conversation import Conversation, Event
-from .errors import CatalogueError, DeescalateError, ValueTooLongError
+from .errors import (
+    CatalogueError,
+    DeescalateError,
+    NoContentError,
+    UnknownEntryError,
+    ValueTooLongError,
+)
 from .i18n import display_name
 from .limits import MAX_NOTE_LENGTH
 from .models import Channel, Phrase, Playbook, Register, Stage, Tip
@@ -402,6 +408,11 @@ Type one thing per line:
                 self-harm, violence (add the customer's exact words after a colon:
                 "insult: you're useless")
   next          the recommended next line (an empty line does the same)
+  choices [STAGE]
+                the lines to choose from (default: the recommended stage), one
+                for each entry, with their ids
+  an entry id   say a line of that entry ("resolve.wants-manager.busy"): where
+                only you know which line is true
   tips [STAGE]  advice for the agent (default: the recommended stage)
   state         the saved state, as JSON;  log  the log, as JSON
   help          this text;  quit  stop (end of input stops too)
@@ -512,6 +523,28 @@ class _Turns:
             self.own_tips(stage)  # the ladder's end: end per policy, document the words
         return True
 
+    def chosen(self, entry: str) -> None:
+        """Say a line of ``entry`` at its own stage (an unknown id is refused)."""
+        found = self.conv.book.neutral.entries.get(entry)
+        if found is None:
+            raise UnknownEntryError(entry)
+        phrase = self.conv.say(found.stage, entry=entry)
+        self.said += 1
+        if self.json_lines:
+            self.emit("phrase", _dump(phrase))
+        else:
+            _write_phrase(self.said, phrase, self.out)
+
+    def choices(self, stage: Stage) -> None:
+        """The lines the conversation chooses from at ``stage`` now, one for each entry."""
+        phrases = self.conv.choices(stage)
+        if self.json_lines:
+            self.emit("choices", {"stage": stage.value, "phrases": [_dump(p) for p in phrases]})
+            return
+        self.out.write(f"[{stage.value}] {len(phrases)} to choose from (type an id to say it)\n")
+        for phrase in phrases:
+            self.out.write(f"  {phrase.id}: {phrase.text}\n")
+
     def advance(self) -> bool:
         """Say the recommended next line; False when the contact is over."""
         stage = self.conv.next_stage()
@@ -618,8 +651,16 @@ def _cmd_coach(args: argparse.Namespace, out: TextIO) -> int:
                     turns.emit("tips", {"stage": stage.value, "tips": [_dump(t) for t in tips]})
                 else:
                     _write_tips(tips, out, label="-")
+            elif command.split()[0] == "choices":
+                parts = command.split()
+                asked = Stage.coerce(parts[1]) if len(parts) > 1 else hint
+                if asked is None:
+                    raise NoContentError("the contact is over: there is nothing to choose from")
+                turns.choices(asked)
             elif command in stage_names:
                 turns.say(Stage(command))
+            elif "." in command:
+                turns.chosen(command)
             else:
                 turns.note(Event.coerce(command), words)
                 turns.advance()
