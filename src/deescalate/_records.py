@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from dataclasses import FrozenInstanceError
 from operator import attrgetter
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
-__all__ = ["Record"]
+__all__ = ["Record", "replace"]
+
+R = TypeVar("R", bound="Record")
 
 
 class Record:
@@ -71,3 +73,17 @@ class Record:
     def __reduce__(self) -> tuple[Any, ...]:
         state = self._state(self)
         return (type(self), state if len(self._fields) > 1 else (state,))
+
+
+def replace(record: R, /, **changes: Any) -> R:
+    """A copy of ``record`` with the fields named in ``changes`` changed, as
+    :func:`dataclasses.replace` makes one of a dataclass.
+
+    >>> from deescalate.catalogue.data import StageRule
+    >>> replace(StageRule(), label="acknowledge")
+    StageRule(phrases='extend', tips='extend', exclude=frozenset(), label='acknowledge')
+    """
+    unknown = changes.keys() - set(record._fields)
+    if unknown:
+        raise TypeError(f"{type(record).__qualname__} has no field {sorted(unknown)[0]!r}")
+    return type(record)(*(changes.get(name, getattr(record, name)) for name in record._fields))

@@ -771,19 +771,7 @@ class Conversation:
         with self._turn() as state:
             pool = self._pool_for(stage_, state, values)
             pairs = pool.pairs if entry is None else self._named(entry, stage_, pool.pairs)
-            entry_id, variant = self._choose(pairs, state)
-            phrase = self._book.pick(
-                stage_,
-                situation=pool.situation,
-                locale=state.locale,
-                register=state.register_,
-                channel=state.channel,
-                gloss=state.gloss,
-                values=values or None,
-                defaults=state.values or None,
-                entry=entry_id,
-                variant=variant,
-            )
+            phrase = self._phrase(stage_, pool, state, values, self._choose(pairs, state))
             # A line changes the stages done and the ladder lines said, never the
             # situation or the ladder step: the record reads them from the state before.
             self._append(
@@ -819,23 +807,15 @@ class Conversation:
             state = self._state
             pool = self._pool_for(stage_, state, values)
             entries = dict.fromkeys(e for e, _ in pool.pairs)
-            chosen = (
-                self._choose(tuple(p for p in pool.pairs if p[0] == e), state) for e in entries
-            )
             return tuple(
-                self._book.pick(
+                self._phrase(
                     stage_,
-                    situation=pool.situation,
-                    locale=state.locale,
-                    register=state.register_,
-                    channel=state.channel,
-                    gloss=state.gloss,
-                    values=values or None,
-                    defaults=state.values or None,
-                    entry=entry_id,
-                    variant=variant,
+                    pool,
+                    state,
+                    values,
+                    self._choose(tuple(p for p in pool.pairs if p[0] == e), state),
                 )
-                for entry_id, variant in chosen
+                for e in entries
             )
 
     @entry_point
@@ -1215,6 +1195,29 @@ class Conversation:
             if state.log is self._state.log:
                 self._rotation = rotation
         return rotation
+
+    def _phrase(
+        self,
+        stage: Stage,
+        pool: _Pool,
+        state: ConversationState,
+        values: Mapping[str, object] | None,
+        chosen: tuple[str, int],
+    ) -> Phrase:
+        """The chosen variant of ``pool``, as the picker renders it for this contact."""
+        entry_id, variant = chosen
+        return self._book.pick(
+            stage,
+            situation=pool.situation,
+            locale=state.locale,
+            register=state.register_,
+            channel=state.channel,
+            gloss=state.gloss,
+            values=values or None,
+            defaults=state.values or None,
+            entry=entry_id,
+            variant=variant,
+        )
 
     def _named(
         self, entry: str, stage: Stage, pairs: tuple[tuple[str, int], ...]

@@ -21,11 +21,11 @@ import hashlib
 import io
 import pickle
 import sys
-from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from .._records import replace
 from .._version import __version__
 from ..errors import DeescalateError
 from .data import NEUTRAL_FILE, LocaleData, Neutral, _frozen
@@ -36,7 +36,7 @@ __all__ = ["DIRECTORY", "compile_catalogue", "digest", "read_locale", "read_neut
 DIRECTORY = "_compiled"
 """The sub-directory of ``locales/`` that holds the compiled files in a wheel."""
 
-FORMAT = 7
+FORMAT = 8
 """Bumped whenever the pickled structures change shape."""
 
 _SUFFIX = ".pickle"

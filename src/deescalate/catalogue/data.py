@@ -7,10 +7,10 @@ holds). :func:`line_sets` applies the situations' stage rules once, at load.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from .._records import Record
 from ..errors import (
     CatalogueError,
 )
@@ -21,7 +21,6 @@ from ..render import (
     Formatter,
     Placeholder,
     Template,
-    by_fields,
 )
 from .toml import find_line
 
@@ -129,8 +128,13 @@ def fingerprint(texts: Mapping[str, Sequence[str | Mapping[str, str]]]) -> str:
 # --- the validated structures the picker uses ----------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class StageRule:
+# These are Records, not frozen dataclasses: a dataclass compiles its methods from
+# generated source when the module is imported (about 4 M instructions a class), and
+# a program's first pick imports this module (see _records.py).
+_EMPTY: Mapping[Any, Any] = MappingProxyType({})
+
+
+class StageRule(Record):
     """How a situation's lines at one stage relate to its parent's (``[situations.x.stages.y]``).
 
     ``extend`` (the default) offers the situation's own lines and then the
@@ -140,10 +144,25 @@ class StageRule:
     :data:`STAGE_LABEL_KEYS`), where the stage's own name would mislead.
     """
 
-    phrases: str = "extend"
-    tips: str = "extend"
-    exclude: frozenset[str] = frozenset()
-    label: str | None = None
+    _fields = ("phrases", "tips", "exclude", "label")
+    __slots__ = _fields
+
+    phrases: str
+    tips: str
+    exclude: frozenset[str]
+    label: str | None
+
+    def __init__(
+        self,
+        phrases: str = "extend",
+        tips: str = "extend",
+        exclude: frozenset[str] = frozenset(),
+        label: str | None = None,
+    ) -> None:
+        object.__setattr__(self, "phrases", phrases)
+        object.__setattr__(self, "tips", tips)
+        object.__setattr__(self, "exclude", exclude)
+        object.__setattr__(self, "label", label)
 
     def mode(self, kind: Kind) -> str:
         """The rule for phrases or for tips."""
@@ -153,26 +172,62 @@ class StageRule:
 _EXTEND = StageRule()
 
 
-@dataclass(frozen=True, slots=True)
-class SituationDef:
+class SituationDef(Record):
     """A situation of the taxonomy, as the neutral file defines it."""
+
+    _fields = ("id", "description", "parent", "inherits", "ladder", "stages")
+    __slots__ = _fields
 
     id: str
     description: str
     parent: str | None
     inherits: bool
     ladder: tuple[str, ...]
-    stages: Mapping[Stage, StageRule] = field(default_factory=lambda: MappingProxyType({}))
+    stages: Mapping[Stage, StageRule]
     """The stages whose lines do not simply extend the parent's, and how."""
+
+    def __init__(
+        self,
+        id: str,
+        description: str,
+        parent: str | None,
+        inherits: bool,
+        ladder: tuple[str, ...],
+        stages: Mapping[Stage, StageRule] = _EMPTY,
+    ) -> None:
+        object.__setattr__(self, "id", id)
+        object.__setattr__(self, "description", description)
+        object.__setattr__(self, "parent", parent)
+        object.__setattr__(self, "inherits", inherits)
+        object.__setattr__(self, "ladder", ladder)
+        object.__setattr__(self, "stages", stages)
 
     def rule(self, stage: Stage) -> StageRule:
         """How this situation's lines at ``stage`` relate to its parent's."""
         return self.stages.get(stage, _EXTEND)
 
 
-@dataclass(frozen=True, slots=True)
-class EntryDef:
+class EntryDef(Record):
     """An entry's locale-neutral metadata."""
+
+    _fields = (
+        "id",
+        "kind",
+        "stage",
+        "situations",
+        "channels",
+        "flags",
+        "placeholders",
+        "plural",
+        "notes",
+        "ladder_step",
+        "required",
+        "optional",
+        "formatters",
+        "after",
+    )
+    __slots__ = _fields
+    _compared = tuple(f for f in _fields if f != "formatters")
 
     id: str
     kind: Kind
@@ -183,25 +238,57 @@ class EntryDef:
     placeholders: Mapping[str, Placeholder]
     plural: str | None
     notes: str
-    ladder_step: int = 0
+    ladder_step: int
     """Its step on a situation's escalation ladder (1 = first), or 0."""
-    required: frozenset[str] = field(default=frozenset())
-    optional: frozenset[str] = field(default=frozenset())
-    formatters: tuple[tuple[str, bool, Formatter], ...] = field(default=(), compare=False)
+    required: frozenset[str]
+    optional: frozenset[str]
+    formatters: tuple[tuple[str, bool, Formatter], ...]
     """Each placeholder's name, whether it is text, and its bound formatter (made from
     ``placeholders``, so not compared)."""
-    after: frozenset[str] = field(default=frozenset())
+    after: frozenset[str]
     """Phrases that must have been said first: a conversation says this line only once
     one of them was, and then instead of the stage's other lines (the hand-over to a
     manager follows the line that connects the customer). Pick and playbook, which
     have no history, offer it like any other line."""
 
-    __reduce__ = by_fields
+    def __init__(
+        self,
+        id: str,
+        kind: Kind,
+        stage: Stage,
+        situations: tuple[str, ...],
+        channels: frozenset[Channel],
+        flags: tuple[Flag, ...],
+        placeholders: Mapping[str, Placeholder],
+        plural: str | None,
+        notes: str,
+        ladder_step: int = 0,
+        required: frozenset[str] = frozenset(),
+        optional: frozenset[str] = frozenset(),
+        formatters: tuple[tuple[str, bool, Formatter], ...] = (),
+        after: frozenset[str] = frozenset(),
+    ) -> None:
+        object.__setattr__(self, "id", id)
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "stage", stage)
+        object.__setattr__(self, "situations", situations)
+        object.__setattr__(self, "channels", channels)
+        object.__setattr__(self, "flags", flags)
+        object.__setattr__(self, "placeholders", placeholders)
+        object.__setattr__(self, "plural", plural)
+        object.__setattr__(self, "notes", notes)
+        object.__setattr__(self, "ladder_step", ladder_step)
+        object.__setattr__(self, "required", required)
+        object.__setattr__(self, "optional", optional)
+        object.__setattr__(self, "formatters", formatters)
+        object.__setattr__(self, "after", after)
 
 
-@dataclass(frozen=True, slots=True)
-class Variant:
+class Variant(Record):
     """One way of saying an entry: a template, or a template per plural category."""
+
+    _fields = ("index", "template", "forms", "names")
+    __slots__ = _fields
 
     index: int
     template: Template | None
@@ -209,7 +296,17 @@ class Variant:
     names: frozenset[str]
     """Every placeholder any form of the variant uses."""
 
-    __reduce__ = by_fields
+    def __init__(
+        self,
+        index: int,
+        template: Template | None,
+        forms: Mapping[str, Template] | None,
+        names: frozenset[str],
+    ) -> None:
+        object.__setattr__(self, "index", index)
+        object.__setattr__(self, "template", template)
+        object.__setattr__(self, "forms", forms)
+        object.__setattr__(self, "names", names)
 
     @property
     def source(self) -> str | Mapping[str, str]:
@@ -219,17 +316,25 @@ class Variant:
         return {category: t.source for category, t in (self.forms or {}).items()}
 
 
-@dataclass(frozen=True, slots=True)
-class GlossaryTerm:
+class GlossaryTerm(Record):
     """The one rendering a locale uses for a recurring term, and words to avoid."""
+
+    _fields = ("use", "avoid")
+    __slots__ = _fields
 
     use: str
     avoid: tuple[str, ...]
 
+    def __init__(self, use: str, avoid: tuple[str, ...]) -> None:
+        object.__setattr__(self, "use", use)
+        object.__setattr__(self, "avoid", avoid)
 
-@dataclass(frozen=True, slots=True)
-class SignalPhrases:
+
+class SignalPhrases(Record):
     """A locale's phrases for one signal (see :mod:`deescalate._patterns` for the syntax)."""
+
+    _fields = ("phrases", "cues", "not_")
+    __slots__ = _fields
 
     phrases: tuple[str, ...]
     """Direct phrases: heard with high confidence."""
@@ -238,24 +343,47 @@ class SignalPhrases:
     not_: tuple[str, ...]
     """Phrases that look like the signal but are not (figures of speech, negations)."""
 
+    def __init__(
+        self, phrases: tuple[str, ...], cues: tuple[str, ...], not_: tuple[str, ...]
+    ) -> None:
+        object.__setattr__(self, "phrases", phrases)
+        object.__setattr__(self, "cues", cues)
+        object.__setattr__(self, "not_", not_)
 
-@dataclass(frozen=True, slots=True)
-class Neutral:
+
+class Neutral(Record):
     """The validated locale-neutral file."""
+
+    _fields = ("path", "situations", "entries", "values", "origins", "lines")
+    __slots__ = _fields
 
     path: str
     situations: Mapping[str, SituationDef]
     entries: Mapping[str, EntryDef]
-    values: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    values: Mapping[str, object]
     """Default placeholder values (``[values]``), used where a caller gives none."""
-    origins: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    origins: Mapping[str, str]
     """Situation or entry id → the overlay file that defines it; others are in ``path``."""
-    lines: Mapping[tuple[str, Stage, Kind], tuple[tuple[str, str], ...]] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
+    lines: Mapping[tuple[str, Stage, Kind], tuple[tuple[str, str], ...]]
     """(situation, stage, kind) → the ``(entry id, situation it comes from)`` pairs that
     fit there, the situation's own first: the stage rules applied up the parent chain.
     Every selection starts from this table; see :func:`line_sets`."""
+
+    def __init__(
+        self,
+        path: str,
+        situations: Mapping[str, SituationDef],
+        entries: Mapping[str, EntryDef],
+        values: Mapping[str, object] = _EMPTY,
+        origins: Mapping[str, str] = _EMPTY,
+        lines: Mapping[tuple[str, Stage, Kind], tuple[tuple[str, str], ...]] = _EMPTY,
+    ) -> None:
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "situations", situations)
+        object.__setattr__(self, "entries", entries)
+        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "origins", origins)
+        object.__setattr__(self, "lines", lines)
 
     def origin(self, item_id: str) -> str:
         """The file that defines a situation or entry id."""
@@ -289,9 +417,32 @@ class Neutral:
         return tuple(e for e, _ in self.lines.get((situation, stage, kind), ()))
 
 
-@dataclass(frozen=True, slots=True)
-class LocaleData:
+class LocaleData(Record):
     """A validated locale file with its compiled templates."""
+
+    _fields = (
+        "id",
+        "path",
+        "registers",
+        "default_register",
+        "script",
+        "quotes",
+        "never_say",
+        "labels",
+        "situation_names",
+        "glossary",
+        "texts",
+        "fingerprints",
+        "text",
+        "origins",
+        "repetition",
+        "signals",
+        "formats",
+        "usage",
+    )
+    __slots__ = _fields
+    _compared = tuple(f for f in _fields if f != "text")
+    _shown = tuple(f for f in _fields if f not in ("text", "origins", "signals"))
 
     id: str
     path: str
@@ -307,24 +458,60 @@ class LocaleData:
     """Entry id → register → variants; the ``None`` register holds register-free texts."""
     fingerprints: Mapping[str, str]
     """Entry id → fingerprint of the source text it was translated from."""
-    text: str = field(repr=False, compare=False, default="")
+    text: str
     """The file's text, kept to locate problems found after loading when it was read from
     the TOML (a compiled catalogue keeps none); not part of what the catalogue holds, so
     not compared."""
-    origins: Mapping[str, tuple[str, str]] = field(
-        repr=False, default_factory=lambda: MappingProxyType({})
-    )
+    origins: Mapping[str, tuple[str, str]]
     """Entry id → (path, text) of the overlay file its texts come from; others are in ``path``."""
-    repetition: RepetitionRule | None = None
+    repetition: RepetitionRule | None
     """``[checks] repetition``: how much wording entries may share, or None for the default."""
-    signals: Mapping[Signal, SignalPhrases] = field(
-        repr=False, default_factory=lambda: MappingProxyType({})
-    )
+    signals: Mapping[Signal, SignalPhrases]
     """What the customer's words can signal (``[signals]``), for :meth:`Phrasebook.listen`."""
-    formats: Formats = NO_FORMATS
+    formats: Formats
     """``[formats]``: the CLDR forms the locale's values are written in."""
-    usage: str | None = None
+    usage: str | None
     """``[locale] usage``: the territory whose usage the texts follow, or None for any."""
+
+    def __init__(
+        self,
+        id: str,
+        path: str,
+        registers: tuple[Register, ...],
+        default_register: Register,
+        script: str,
+        quotes: tuple[str, ...],
+        never_say: tuple[str, ...],
+        labels: Mapping[str, str],
+        situation_names: Mapping[str, str],
+        glossary: Mapping[str, GlossaryTerm],
+        texts: Mapping[str, Mapping[Register | None, tuple[Variant, ...]]],
+        fingerprints: Mapping[str, str],
+        text: str = "",
+        origins: Mapping[str, tuple[str, str]] = _EMPTY,
+        repetition: RepetitionRule | None = None,
+        signals: Mapping[Signal, SignalPhrases] = _EMPTY,
+        formats: Formats = NO_FORMATS,
+        usage: str | None = None,
+    ) -> None:
+        object.__setattr__(self, "id", id)
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "registers", registers)
+        object.__setattr__(self, "default_register", default_register)
+        object.__setattr__(self, "script", script)
+        object.__setattr__(self, "quotes", quotes)
+        object.__setattr__(self, "never_say", never_say)
+        object.__setattr__(self, "labels", labels)
+        object.__setattr__(self, "situation_names", situation_names)
+        object.__setattr__(self, "glossary", glossary)
+        object.__setattr__(self, "texts", texts)
+        object.__setattr__(self, "fingerprints", fingerprints)
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "origins", origins)
+        object.__setattr__(self, "repetition", repetition)
+        object.__setattr__(self, "signals", signals)
+        object.__setattr__(self, "formats", formats)
+        object.__setattr__(self, "usage", usage)
 
     def origin(self, entry_id: str) -> tuple[str, str]:
         """The path and text of the file that gives an entry's texts in this locale."""

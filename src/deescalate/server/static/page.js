@@ -249,17 +249,7 @@ async function showChoices(stage) {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "choice";
-    const text = document.createElement("span");
-    text.textContent = p.text;
-    text.lang = p.locale.replace("_", "-");
-    button.append(text);
-    if (p.gloss && p.gloss.text !== p.text) {
-      const gloss = document.createElement("span");
-      gloss.className = "gloss";
-      gloss.textContent = p.gloss.text;
-      gloss.lang = p.gloss.locale.replace("_", "-");
-      button.append(gloss);
-    }
+    button.append(...glossed(p));
     button.addEventListener("click", guard(() => chooseLine(stage, p.id)));
     li.append(button);
     return li;
@@ -296,22 +286,25 @@ async function sayWith(stage, values, entry) {
   }
 }
 
+// A phrase's or tip's text in its language, and its gloss beneath when it differs.
+function glossed(item) {
+  const text = document.createElement("span");
+  text.textContent = item.text;
+  text.lang = item.locale.replace("_", "-");
+  if (!item.gloss || item.gloss.text === item.text) return [text];
+  const gloss = document.createElement("span");
+  gloss.className = "gloss";
+  gloss.textContent = item.gloss.text;
+  gloss.lang = item.gloss.locale.replace("_", "-");
+  return [text, gloss];
+}
+
 async function showTips(stage) {
   const answer = await api("POST", `/conversations/${state.conv.id}/tips`, { stage });
   state.conv = answer.conversation;
   const items = answer.tips.map((tip) => {
     const li = document.createElement("li");
-    const text = document.createElement("span");
-    text.textContent = tip.text;
-    text.lang = tip.locale.replace("_", "-");
-    li.append(text);
-    if (tip.gloss && tip.gloss.text !== tip.text) {
-      const gloss = document.createElement("span");
-      gloss.className = "gloss";
-      gloss.textContent = tip.gloss.text;
-      gloss.lang = tip.gloss.locale.replace("_", "-");
-      li.append(gloss);
-    }
+    li.append(...glossed(tip));
     return li;
   });
   $("tips").replaceChildren(...items);
