@@ -59,6 +59,18 @@ CALLS = {
     "zh_Hant": ["來電"],
 }
 
+# Reading a number out, or staying on the line: the phone's hand-over, where only writing
+# reaches the person (the warm hand-over tip of the safety situations).
+READING_OUT = {
+    "en": ["read out", "on the line"],
+    "af": ["nommer aflees", "op die lyn"],
+    "da": ["nummer op", "på linjen"],
+    "ko": ["읽어 주"],
+    "ro": ["a citi un număr", "pe fir"],
+    "zh_Hans": ["只报一个号码"],
+    "zh_Hant": ["只報一個號碼"],
+}
+
 # The old sample in the "say what you will do" tip: a transfer, quoted where no transfer
 # fits (email, and a customer who has been passed around before).
 PASSING_ON = {
@@ -99,7 +111,7 @@ def _found(texts: list[tuple[str, str]], words: list[str]) -> list[tuple[str, st
 
 def test_every_locale_has_a_wording_list() -> None:
     """Each table covers every shipped locale, so a new locale can't slip past these tests."""
-    for table in (LIABILITY, HEARING, CALLING_BACK, CALLS, PASSING_ON):
+    for table in (LIABILITY, HEARING, CALLING_BACK, CALLS, PASSING_ON, READING_OUT):
         assert sorted(table) == sorted(BOOK.locales)
 
 
@@ -148,6 +160,16 @@ def test_email_playbooks_never_speak_of_ringing_back(locale: str) -> None:
         shown = _texts(situation, locale, de.Channel.EMAIL)
         assert _found(shown, CALLING_BACK[locale]) == [], situation
         assert _found(shown, CALLS[locale]) == [], situation
+
+
+@pytest.mark.parametrize("locale", BOOK.locales)
+@pytest.mark.parametrize("channel", [de.Channel.CHAT, de.Channel.EMAIL])
+def test_nothing_written_reads_a_number_out(locale: str, channel: de.Channel) -> None:
+    """In chat and email the warm hand-over is made in writing: no tip or line, in any
+    situation, speaks of reading a number out or of staying on the line."""
+    for situation in BOOK.neutral.situations:
+        shown = _texts(situation, locale, channel)
+        assert _found(shown, READING_OUT[locale]) == [], situation
 
 
 @pytest.mark.parametrize("locale", BOOK.locales)
