@@ -71,6 +71,18 @@ READING_OUT = {
     "zh_Hant": ["只報一個號碼"],
 }
 
+# A colleague "picking up" a transfer, or the agent staying "on the line" for it: the phone's
+# warm transfer, where a chat is handed over.
+PICKING_UP = {
+    "en": ["picks up", "stay on until"],
+    "af": ["aan die lyn", "kollega antwoord"],
+    "da": ["bliv på,"],
+    "ko": ["동료가 받을 때까지"],
+    "ro": ["pe linie", "până răspunde"],
+    "zh_Hans": ["接起来"],
+    "zh_Hant": ["接起來"],
+}
+
 # The old sample in the "say what you will do" tip: a transfer, quoted where no transfer
 # fits (email, and a customer who has been passed around before).
 PASSING_ON = {
@@ -111,7 +123,7 @@ def _found(texts: list[tuple[str, str]], words: list[str]) -> list[tuple[str, st
 
 def test_every_locale_has_a_wording_list() -> None:
     """Each table covers every shipped locale, so a new locale can't slip past these tests."""
-    for table in (LIABILITY, HEARING, CALLING_BACK, CALLS, PASSING_ON, READING_OUT):
+    for table in (LIABILITY, HEARING, CALLING_BACK, CALLS, PASSING_ON, READING_OUT, PICKING_UP):
         assert sorted(table) == sorted(BOOK.locales)
 
 
@@ -170,6 +182,16 @@ def test_nothing_written_reads_a_number_out(locale: str, channel: de.Channel) ->
     for situation in BOOK.neutral.situations:
         shown = _texts(situation, locale, channel)
         assert _found(shown, READING_OUT[locale]) == [], situation
+
+
+@pytest.mark.parametrize("locale", BOOK.locales)
+@pytest.mark.parametrize("channel", [de.Channel.CHAT, de.Channel.EMAIL])
+def test_a_written_transfer_waits_for_no_one_to_pick_up(locale: str, channel: de.Channel) -> None:
+    """A chat is handed over in the chat: no tip says to stay on the line until a colleague
+    picks up (the long-wait warm transfer said so in chat, in every locale)."""
+    for situation in BOOK.neutral.situations:
+        shown = _texts(situation, locale, channel)
+        assert _found(shown, PICKING_UP[locale]) == [], situation
 
 
 @pytest.mark.parametrize("locale", BOOK.locales)
