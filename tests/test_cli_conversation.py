@@ -198,7 +198,7 @@ def test_coach_json_lines_are_each_json() -> None:
     assert objects[1]["safety"] is True
     phrases = [o for o in objects if o["type"] == "phrase"]
     assert phrases[0]["locale"] == "zh_Hans"
-    assert all(".safety-threat." in p["id"] for p in phrases[1:])
+    assert all(".safety-threat." in p["id"] or ".safety-violence." in p["id"] for p in phrases[1:])
 
 
 def test_coach_lists_the_choices_and_says_the_one_typed() -> None:

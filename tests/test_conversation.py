@@ -313,7 +313,8 @@ def test_safety_mode_never_ends_the_contact_even_at_the_ladder_end() -> None:
     assert conv.ladder_step == len(LADDER)
     conv.note("violence")
     assert conv.say("close").id == "close.safety-threat.urgent"
-    assert conv.say("calm").id == "calm.safety-threat.safety-first"
+    # A threat against others: everyone's safety first, not the caller's own.
+    assert conv.say("calm").id == "calm.safety-violence.everyone-safe"
     assert not conv.ended
 
 

@@ -275,7 +275,17 @@ def test_lines_never_show_a_placeholder_and_values_get_typed_fields(page: Page) 
             asked.add(field_id)
         if page.locator("#next").is_disabled():
             break
+        before = page.locator("#stages [aria-current=step]").inner_text()
         page.keyboard.press("n")
+        # The next stage (and its fields) is drawn once its line, tips and choices are in.
+        page.wait_for_function(
+            """(before) => {
+                const now = document.querySelector('#stages [aria-current=step]');
+                const over = document.querySelector('#next').disabled;
+                return !now || now.textContent !== before || over;
+            }""",
+            arg=before,
+        )
     assert "value-amount" in asked
 
 

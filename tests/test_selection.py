@@ -425,7 +425,12 @@ def test_safety_by_email_signposts_help_first_and_promises_no_presence(locale: s
         pb = BOOK.playbook(situation, locale=locale, channel="email")
         shown = {item.id for stage in pb.stages for item in (*stage.phrases, *stage.tips)}
         assert not shown & PRESENCE
-        assert pb.stages[0].phrases[0].id == "calm.safety-threat.email-signpost"
+        # A threat against others is not thanked: its own signpost says the message is
+        # read and taken seriously.
+        first = "calm.safety-%s.email-signpost" % (
+            "violence" if situation == "safety-violence" else "threat"
+        )
+        assert pb.stages[0].phrases[0].id == first
         assert {
             "calm.safety-threat.escalate-email",
             "close.safety-threat.keep-ticket-open",
@@ -463,6 +468,11 @@ def test_a_threat_of_violence_gets_no_self_harm_lines(locale: str) -> None:
             for item in (*stage.phrases, *stage.tips)
         }
         assert not violence & SELF_HARM_ONLY
+        # Nothing thanks the person for the threat or puts their own safety first.
+        assert not violence & {
+            "calm.safety-threat.email-signpost",
+            "calm.safety-threat.safety-first",
+        }
         assert "listen.safety-threat.anyone-in-danger" not in self_harm
         assert all(".safety-" in i for i in violence | self_harm)
     phone = {e for e, _ in BOOK.options("listen", situation="safety-self-harm", channel="phone")}
