@@ -143,9 +143,18 @@ def test_the_agent_picks_the_true_manager_line(page: Page) -> None:
             if e == "resolve.wants-manager.busy"
         )
     }
-    if line(page) in busy:  # the busy line came first: ask for another, so it is a choice
+    first = line(page)
+    if first in busy:  # the busy line came first: ask for another, so it is a choice
         page.keyboard.press("a")
-        expect(page.locator("#line-text")).not_to_have_text(line(page))
+        expect(page.locator("#line-text")).not_to_have_text(first)
+    # The choices are drawn just after the line: wait until they leave the line shown out.
+    page.wait_for_function(
+        """() => {
+            const shown = document.querySelector('#line-text').textContent;
+            const items = [...document.querySelectorAll('#choices-list button > span:first-child')];
+            return items.length > 0 && items.every((span) => span.textContent !== shown);
+        }"""
+    )
     page.locator("#choices summary").click()
     buttons = page.locator("#choices-list button")
     shown = [buttons.nth(i).locator("span").first.inner_text() for i in range(buttons.count())]
@@ -154,10 +163,14 @@ def test_the_agent_picks_the_true_manager_line(page: Page) -> None:
     target = next(i for i, text in enumerate(shown) if text in busy)
     buttons.nth(target).click()
     expect(page.locator("#line-text")).to_have_text(shown[target])
-    assert page_log(page)[-1]["entry"] == "resolve.wants-manager.busy"
+    said = [r for r in page_log(page) if r["kind"] == "phrase"]
+    assert said[-1]["entry"] == "resolve.wants-manager.busy"
     page.keyboard.press("n")
     expect(page.locator("#stages [aria-current=step]")).to_have_text("Close")
-    assert page_log(page)[-1]["entry"] not in (
+    expect(page.locator("#line-text")).not_to_have_text(shown[target])
+    said = [r for r in page_log(page) if r["kind"] == "phrase"]
+    assert said[-1]["stage"] == "close"
+    assert said[-1]["entry"] not in (
         "close.wants-manager.handing-over",
         "close.wants-manager.handing-over-chat",
     )
