@@ -86,20 +86,40 @@ PICKING_UP = {
 # Speaking, or the phone's hold and transfer, in what is written (chat and email): found when
 # every locale was read as an agent.
 SPEAKING = {
-    "en": ["speak to me", "talk this through", "put you through", "put you on hold"],
-    "af": ["deurpraat", "met mekaar praat", "praat stadiger", "klaar gepraat", "deurgeskakel"],
-    "da": ["tale det igennem", "sætte dem på hold", "sætte dig på hold", "tak for samtalen"],
-    "ko": ["이야기 나눠 주셔서", "이야기 나눌 수 있어서"],
+    "en": ["speak to me", "talk this through", "put you through", "on hold"],
+    "af": [
+        "deurpraat",
+        "met mekaar praat",
+        "praat stadiger",
+        "klaar gepraat",
+        "deurgeskakel",
+        "op wag",
+    ],
+    "da": ["tale det igennem", "på hold", "tak for samtalen"],
+    "ko": ["이야기 나눠 주셔서", "이야기 나눌 수 있어서", "대기 상태"],
     "ro": [
         "vorbește firesc",
         "vorbiți cu mine",
         "vorbești cu mine",
         "am putut vorbi",
-        "vă mai pun în așteptare",
-        "te mai pun în așteptare",
+        "pun în așteptare",
+        "pui clientul în așteptare",
+        "mai pune în așteptare",
     ],
-    "zh_Hans": ["把这些都聊一聊", "不会再让您在线等待", "不会再让你在线等待"],
-    "zh_Hant": ["跟我談這些", "跟我聊這些", "不會再讓您線上等候", "不會再讓你線上等候"],
+    "zh_Hans": ["把这些都聊一聊", "在线等待"],
+    "zh_Hant": ["跟我談這些", "跟我聊這些", "線上等候"],
+}
+
+# Calling a crying or despairing customer's trouble an inconvenience, or naming it
+# frustration: the apologies a distressed customer must not be shown.
+BELITTLING = {
+    "en": ["inconvenient", "frustrated", "disappointing"],
+    "af": ["ongerieflik"],
+    "da": ["til stor gene"],
+    "ko": ["번거롭게"],
+    "ro": ["neplăcut"],
+    "zh_Hans": ["不便"],
+    "zh_Hant": ["不便", "不方便"],
 }
 
 # The old sample in the "say what you will do" tip: a transfer, quoted where no transfer
@@ -151,6 +171,7 @@ def test_every_locale_has_a_wording_list() -> None:
         READING_OUT,
         PICKING_UP,
         SPEAKING,
+        BELITTLING,
     ):
         assert sorted(table) == sorted(BOOK.locales)
 
@@ -226,11 +247,21 @@ def test_a_written_transfer_waits_for_no_one_to_pick_up(locale: str, channel: de
 @pytest.mark.parametrize("channel", [de.Channel.CHAT, de.Channel.EMAIL])
 def test_nothing_written_speaks_or_holds(locale: str, channel: de.Channel) -> None:
     """In chat and email no line or tip speaks, talks things through, puts the customer
-    through or on hold: the wordings an agent's reading of every locale found there (the
-    agent tips that still say "hold", in every locale, are left for the next round)."""
+    through or on hold: the wordings an agent's reading of every locale found there."""
     for situation in BOOK.neutral.situations:
         shown = _texts(situation, locale, channel)
         assert _found(shown, SPEAKING[locale]) == [], situation
+
+
+@pytest.mark.parametrize("locale", BOOK.locales)
+def test_a_distressed_customer_is_not_told_it_was_an_inconvenience(locale: str) -> None:
+    """The distressed apologies call it hard, not inconvenient or frustrating, on every
+    channel (``apologise.feeling`` is left out there, and ``apologise.sorry`` v1 says how
+    difficult it has been)."""
+    for channel in CHANNELS:
+        apologies = _texts("distressed", locale, channel, tips=False)
+        shown = [(e, t) for e, t in apologies if e.startswith("apologise.")]
+        assert _found(shown, BELITTLING[locale]) == [], channel
 
 
 @pytest.mark.parametrize("locale", BOOK.locales)

@@ -68,6 +68,21 @@ def test_the_agent_tells_the_manager_lines_apart(locale: str, channel: de.Channe
         assert other.log[-1].entry in HANDING_OVER
 
 
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_hand_over_follows_the_latest_resolve_line_only(locale: str) -> None:
+    """The connecting line suggested first and "the manager is busy" said after it: the close
+    is not the hand-over. The other way round, it is."""
+    busy_last = BOOK.conversation(situation="wants-manager", locale=locale, channel="phone")
+    busy_last.say("resolve", entry=CONNECT)
+    busy_last.say("resolve", entry=BUSY)
+    assert HANDING_OVER[0] not in {p.id for p in busy_last.choices("close")}
+    assert busy_last.say("close").id not in HANDING_OVER
+    connect_last = BOOK.conversation(situation="wants-manager", locale=locale, channel="phone")
+    connect_last.say("resolve", entry=BUSY)
+    connect_last.say("resolve", entry=CONNECT)
+    assert connect_last.say("close").id == HANDING_OVER[0]
+
+
 def test_variants_of_a_chosen_entry_still_rotate() -> None:
     """Saying one entry again and again goes through its variants before any repeats."""
     conv = BOOK.conversation(situation="late-delivery", channel="chat", seed=9)

@@ -1175,15 +1175,22 @@ class Conversation:
     def _following(
         self, pairs: tuple[tuple[str, int], ...], state: ConversationState
     ) -> tuple[tuple[str, int], ...]:
-        """Lines that follow another (``after``) only once it was said, and then alone.
+        """Lines that follow another (``after``) only once it is the latest line said at
+        its stage, and then alone.
 
-        The hand-over to a manager is the close only after the line that connected
-        the customer to the manager; after "the manager is busy" it is never said.
+        The hand-over to a manager is the close only when the last resolve line said
+        connected the customer to the manager; after "the manager is busy" it is never
+        said, even when the connecting line was suggested first.
         """
         entries = self._book.neutral.entries
         if not any(entries[e].after for e, _ in pairs):
             return pairs
-        said = {e for e, _ in self._rotation_for(state).last}
+        latest: dict[Stage, tuple[int, str]] = {}  # stage -> (when, entry) of its latest line
+        for (entry_id, _), when in self._rotation_for(state).last.items():
+            stage = entries[entry_id].stage
+            if stage not in latest or when > latest[stage][0]:
+                latest[stage] = (when, entry_id)
+        said = {entry_id for _, entry_id in latest.values()}
         ready = tuple(p for p in pairs if entries[p[0]].after & said)
         return ready or tuple(p for p in pairs if not entries[p[0]].after)
 
