@@ -6,6 +6,9 @@ were rewritten; a test fails if one of them comes back where it doesn't fit.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
+
 import pytest
 
 import deescalate as de
@@ -135,10 +138,12 @@ PASSING_ON = {
 }
 
 
+@functools.cache
 def _texts(
     situation: str, locale: str, channel: de.Channel | None, *, tips: bool = True
-) -> list[tuple[str, str]]:
-    """(entry id, text) for every variant of every line the playbooks show, both registers."""
+) -> tuple[tuple[str, str], ...]:
+    """(entry id, text) for every variant of every line the playbooks show, both registers
+    (made once per argument set: every test here reads the same playbooks)."""
     data = BOOK.locale_data(locale)
     shown: list[tuple[str, str]] = []
     for register in data.registers:
@@ -153,10 +158,10 @@ def _texts(
                         shown.append((line.id, variant.template.source))
                     else:
                         shown.extend((line.id, form) for form in (variant.forms or {}).values())
-    return shown
+    return tuple(shown)
 
 
-def _found(texts: list[tuple[str, str]], words: list[str]) -> list[tuple[str, str]]:
+def _found(texts: Iterable[tuple[str, str]], words: list[str]) -> list[tuple[str, str]]:
     return [(eid, text) for eid, text in texts if any(w.lower() in text.lower() for w in words)]
 
 
@@ -223,34 +228,24 @@ def test_email_playbooks_never_speak_of_ringing_back(locale: str) -> None:
         assert _found(shown, CALLS[locale]) == [], situation
 
 
-@pytest.mark.parametrize("locale", BOOK.locales)
-@pytest.mark.parametrize("channel", [de.Channel.CHAT, de.Channel.EMAIL])
-def test_nothing_written_reads_a_number_out(locale: str, channel: de.Channel) -> None:
-    """In chat and email the warm hand-over is made in writing: no tip or line, in any
-    situation, speaks of reading a number out or of staying on the line."""
-    for situation in BOOK.neutral.situations:
-        shown = _texts(situation, locale, channel)
-        assert _found(shown, READING_OUT[locale]) == [], situation
+# What an agent's reading found in written channels, each table a kind of phone wording:
+# reading a number out or staying on the line (the warm hand-over), a colleague picking up
+# (the long-wait transfer), speaking, talking things through, putting through or on hold.
+PHONE_WORDING = {"reading-out": READING_OUT, "picking-up": PICKING_UP, "speaking": SPEAKING}
 
 
 @pytest.mark.parametrize("locale", BOOK.locales)
 @pytest.mark.parametrize("channel", [de.Channel.CHAT, de.Channel.EMAIL])
-def test_a_written_transfer_waits_for_no_one_to_pick_up(locale: str, channel: de.Channel) -> None:
-    """A chat is handed over in the chat: no tip says to stay on the line until a colleague
-    picks up (the long-wait warm transfer said so in chat, in every locale)."""
+@pytest.mark.parametrize("kind", sorted(PHONE_WORDING))
+def test_nothing_written_uses_the_phones_wording(
+    locale: str, channel: de.Channel, kind: str
+) -> None:
+    """In chat and email no tip or line, in any situation, reads a number out, stays on the
+    line until a colleague picks up, speaks, or puts the customer through or on hold: the
+    hand-over and the transfer are made in writing."""
     for situation in BOOK.neutral.situations:
         shown = _texts(situation, locale, channel)
-        assert _found(shown, PICKING_UP[locale]) == [], situation
-
-
-@pytest.mark.parametrize("locale", BOOK.locales)
-@pytest.mark.parametrize("channel", [de.Channel.CHAT, de.Channel.EMAIL])
-def test_nothing_written_speaks_or_holds(locale: str, channel: de.Channel) -> None:
-    """In chat and email no line or tip speaks, talks things through, puts the customer
-    through or on hold: the wordings an agent's reading of every locale found there."""
-    for situation in BOOK.neutral.situations:
-        shown = _texts(situation, locale, channel)
-        assert _found(shown, SPEAKING[locale]) == [], situation
+        assert _found(shown, PHONE_WORDING[kind][locale]) == [], situation
 
 
 @pytest.mark.parametrize("locale", BOOK.locales)

@@ -763,7 +763,7 @@ class Conversation:
         least recently said): the line the agent chose where the lines of a
         stage are alternatives that only the agent can tell apart (the manager
         is free, is busy, or is the agent). It must be one of the entries this
-        conversation would choose from at ``stage`` now (see :meth:`options`),
+        conversation would choose from at ``stage`` now (see :meth:`choices`),
         else :class:`UnknownEntryError` says why; a ladder step or safety mode
         still decides what may be said.
         """
@@ -813,7 +813,7 @@ class Conversation:
                     pool,
                     state,
                     values,
-                    self._choose(tuple(p for p in pool.pairs if p[0] == e), state),
+                    self._choose(self._named(e, stage_, pool.pairs), state),
                 )
                 for e in entries
             )

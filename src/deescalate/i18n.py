@@ -22,7 +22,7 @@ from functools import lru_cache
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global, get_locale_identifier, parse_locale
 
-from ._records import Record
+from ._records import Record, replace
 from .errors import InvalidLocaleError, InvalidValueError
 from .limits import MAX_HEADER_LENGTH, MAX_LOCALE_PREFERENCES, MAX_TAG_LENGTH
 from .models import Fallback, FallbackKind
@@ -436,12 +436,7 @@ def with_usage(negotiated: Negotiated, usage: str | None) -> Negotiated:
     warning = _usage_warning(negotiated.matched, negotiated.locale, usage)
     if warning is None or warning in negotiated.warnings:
         return negotiated
-    return Negotiated(
-        negotiated.locale,
-        negotiated.fallback,
-        (*negotiated.warnings, warning),
-        negotiated.matched,
-    )
+    return replace(negotiated, warnings=(*negotiated.warnings, warning))
 
 
 @lru_cache(maxsize=256)
